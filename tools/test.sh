@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's test command. On a fresh machine it makes .venv (once), installs ddpm_lit in editable mode
+# with its dev tools, then runs every test (tools/run_tests.py) and prints `N passed, M failed`.
+# Extra arguments go to run_tests.py, e.g. `bash tools/test.sh --flags slow` to include slow cells.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ ! -x .venv/bin/python ]]; then "${PYTHON:-python3}" -m venv .venv; fi
+# torch is pinned so that pip takes the CPU wheel on this machine instead of a multi-GB CUDA build
+.venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0 -e ".[dev]"
+exec .venv/bin/python tools/run_tests.py "$@"
