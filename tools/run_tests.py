@@ -13,7 +13,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, 'PATH': f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", 'PYTHONUNBUFFERED': '1'}
+# nbdev_test runs two notebooks at once on a 2-core machine: one intra-op thread each, or they fight over
+# the cores (measured here: a conv forward+backward 10x slower with 2 threads per process under load)
+ENV = {**os.environ, 'PATH': f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", 'PYTHONUNBUFFERED': '1',
+       'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1')}
 
 def run(cmd, cwd=ROOT, capture=False):
     print(f"$ {' '.join(map(str, cmd))}", flush=True)
