@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/11_main.ipynb #fb6ab9f8
+# %% ../nbs/11_main.ipynb #52b07321
 import sys
 from .cli import main
 
-# %% ../nbs/11_main.ipynb #7b241a3b
+# %% ../nbs/11_main.ipynb #b93c616f
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())

@@ -1,7 +1,8 @@
 """Run every test of ddpm_lit and print a closing line `N passed, M failed` with real counts.
 
 1. in-step checks, on a temporary copy so the working tree is never touched: `nbdev_export` and
-   `nbdev_clean` must change nothing, and README.md must equal what tools/readme.py makes of index.ipynb;
+   `nbdev_clean` must change nothing, README.md must equal what tools/readme.py makes of index.ipynb, and
+   nbdev's docs preparation (everything `nbdev_docs` does before calling Quarto) must process every notebook;
 2. `nbdev_test` over every notebook (each notebook counts as one test);
 3. `pytest --nbval-lax` over the notebooks (each cell counts as one test; cells marked
    `# NBVAL_CHECK_OUTPUT` must reproduce their committed output), plus any tests under tests/.
@@ -58,7 +59,30 @@ def check_in_step():
                     shutil.rmtree(snap); shutil.copytree(tmp, snap)  # judge the next command on its own
                 results[label] = ok
         finally: shutil.rmtree(snap, ignore_errors=True)
+        results['docs: nbdev prepares every notebook for Quarto'] = check_docs(tmp)
     return results
+
+# What `nbdev_docs` does before it calls Quarto (nbdev.quarto._pre_docs without installing Quarto): it executes
+# every export, import and show_doc cell of every notebook, so a cell that mixes an import with test code breaks it.
+_DOCS_PREP = """
+from nbdev.quarto import refresh_quarto_yml
+from nbdev.doclinks import _build_modidx
+from nbdev.serve import proc_nbs
+from nbdev.quarto import nbdev_sidebar
+refresh_quarto_yml(); _build_modidx(); nbdev_sidebar.__wrapped__(); proc_nbs(n_workers=0, force=True)
+"""
+
+def check_docs(tmp: Path) -> bool:
+    "Run the docs preparation on a copy; every notebook must come out processed."
+    r = run([sys.executable, '-c', _DOCS_PREP], cwd=tmp, capture=True)
+    nbs = {p.relative_to(tmp / 'nbs') for p in (tmp / 'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in str(p)}
+    done = {p.relative_to(tmp / '_proc') for p in (tmp / '_proc').rglob('*.ipynb')} if (tmp / '_proc').exists() else set()
+    ok = r.returncode == 0 and nbs <= done and (tmp / 'nbs' / 'sidebar.yml').exists()
+    if not ok:
+        print(r.stdout[-3000:])
+        print(f"FAILED: docs preparation; notebooks not processed: {sorted(map(str, nbs - done))}\n"
+              "  a cell that mixes imports with other code is executed by nbdev's docs build: move its imports to an import-only cell")
+    return ok
 
 def run_nbdev_test(flags):
     cmd = [BIN / 'nbdev_test', '--do_print', '--timing'] + (['--flags', flags] if flags else [])
