@@ -9,8 +9,8 @@ from pathlib import Path
 import time
 import numpy as np
 import torch
-from .train import TrainConfig, Trainer, TrainError, LOSSES, load_run
-from .samplers import sample, SAMPLERS
+from .train import TrainConfig, Trainer, TrainError, LOSSES, PRECISIONS, load_run
+from .samplers import sample, SAMPLERS, SAMPLE_PRECISIONS
 from .data import get_dataset, items, save_grid, save_points, to_uint8
 from . import metrics
 from .diffusion import VAR_TYPES
@@ -64,6 +64,8 @@ def _train_parser(sub):
     io.add_argument('--sample-every', type=int, default=d.sample_every, help='0: a sample grid only at the end')
     io.add_argument('--n-samples', type=int, default=d.n_samples)
     io.add_argument('--compile', action='store_true', help='torch.compile the network')
+    io.add_argument('--precision', choices=PRECISIONS, default=d.precision, help='auto: bf16 autocast on CUDA, fp32 on the CPU; bf16: autocast on any device')
+    io.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=None, help='channels-last feature maps (default: for images of 16x16 or more, except bf16 on the CPU)')
     io.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
     io.add_argument('--no-progress', action='store_true', help='no progress bar')
     p.set_defaults(func=cmd_train)
@@ -78,7 +80,8 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
                        ema_decay=a.ema_decay, preset=a.preset, model=model, schedule=a.schedule, T=a.T, var_type=a.var_type,
                        loss=a.loss, seed=a.seed, image_size=a.image_size, channels=a.channels, data_root=a.data_root,
                        ckpt_every=a.ckpt_every, keep=a.keep, log_every=a.log_every, sample_every=a.sample_every,
-                       n_samples=a.n_samples, compile=a.compile, device=a.device)
+                       n_samples=a.n_samples, compile=a.compile, precision=a.precision,
+                       channels_last=a.channels_last, device=a.device)
 
 # %% ../nbs/10_cli.ipynb #a4fb1d53
 def default_out(dataset: str) -> Path:
@@ -112,6 +115,7 @@ def _sampling_args(p):
     p.add_argument('--no-ema', action='store_true', help='use the raw weights instead of their EMA')
     p.add_argument('--clip', action=argparse.BooleanOptionalAction, default=None,
                    help='clip the predicted x_0 to [-1, 1] (default: on for ddpm as in Ho et al.\'s code, off for ddim as in Song et al.\'s)')
+    p.add_argument('--precision', default='fp32', choices=list(SAMPLE_PRECISIONS), help='bf16: the network under bf16 autocast (fast on GPUs and CPUs with bf16 instructions)')
     p.add_argument('--device', default=None)
     p.add_argument('--no-progress', action='store_true')
 
@@ -141,7 +145,7 @@ def draw(a: argparse.Namespace, n: int) -> tuple[torch.Tensor, dict]:
     shape, images = info['data_shape'], len(info['data_shape']) == 3
     g = torch.Generator().manual_seed(a.seed)
     clip = (a.sampler == 'ddpm') if a.clip is None else a.clip
-    kw = dict(sampler=a.sampler, steps=a.steps, eta=a.eta, clip_x0=images and clip, generator=g)
+    kw = dict(sampler=a.sampler, steps=a.steps, eta=a.eta, clip_x0=images and clip, generator=g, precision=a.precision)
     sample(diffusion, model, (1, *shape), **kw)  # fail fast on bad --steps / --eta, before the long part
     t0, out = time.time(), []
     for i in range(0, n, a.batch_size):
@@ -150,7 +154,7 @@ def draw(a: argparse.Namespace, n: int) -> tuple[torch.Tensor, dict]:
         out.append(sample(diffusion, model, (b, *shape), **kw).cpu())
     desc = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'sampler': a.sampler,
             'steps': a.steps or diffusion.T, 'eta': a.eta if a.sampler == 'ddim' else None, 'var_type': cfg.var_type, 'clip_x0': kw['clip_x0'],
-            'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'seconds': round(time.time() - t0, 2)}
+            'precision': a.precision, 'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'seconds': round(time.time() - t0, 2)}
     return torch.cat(out), desc
 
 # %% ../nbs/10_cli.ipynb #2ab1eac0

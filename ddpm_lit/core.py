@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #7076bdeb
 from __future__ import annotations
-import os, random
+import math, os, random
 import numpy as np
 import torch
 from torch import Tensor
@@ -21,16 +21,17 @@ def append_dims(x: Tensor, # tensor of shape `(B,)` or any shape
     return x.reshape(*x.shape, *([1] * (ndim - x.ndim)))
 
 # %% ../nbs/00_core.ipynb #1beb2887
-def _check_t(t: Tensor, T: int, B: int | None = None):
-    "Raise a clear error unless `t` is an int64 index tensor of shape `(B,)` with values in `[0, T)`."
+def _check_t(t: Tensor, T: int | float, B: int | None = None, values: bool = True):
+    "Raise a clear error unless `t` is an int64 index tensor of shape `(B,)` with values in `[0, T)` (read only if `values`: reading them syncs a GPU)."
     if not isinstance(t, Tensor) or t.ndim != 1 or t.dtype != torch.int64:
         desc = f"{type(t).__name__} of shape {tuple(t.shape)} and dtype {t.dtype}" if isinstance(t, Tensor) else type(t).__name__
         raise TypeError(f"t must be a 1-D int64 tensor of timestep indices, one per batch element; got {desc}. "
                         "Use e.g. torch.full((B,), i, dtype=torch.long).")
     if B is not None and t.shape[0] != B:
         raise ValueError(f"t has {t.shape[0]} entries but the batch has {B}; give one timestep per batch element")
-    if t.numel() and (int(t.min()) < 0 or int(t.max()) >= T):
-        raise ValueError(f"timestep indices must lie in [0, {T - 1}] (0-based: index t is the paper's step t+1); "
+    if values and t.numel() and (int(t.min()) < 0 or int(t.max()) >= T):
+        where = f"in [0, {T - 1}]" if T < math.inf else "non-negative"
+        raise ValueError(f"timestep indices must lie {where} (0-based: index t is the paper's step t+1); "
                          f"got min {int(t.min())}, max {int(t.max())}")
 
 # %% ../nbs/00_core.ipynb #0974ca4a

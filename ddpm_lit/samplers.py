@@ -12,7 +12,8 @@ from .core import extract, gaussian
 from .diffusion import GaussianDiffusion
 
 # %% auto #0
-__all__ = ['StepFn', 'SAMPLERS', 'Trajectory', 'sample_loop', 'ddpm_step', 'ddim_step', 'spaced_timesteps', 'sample']
+__all__ = ['StepFn', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'ddpm_step', 'ddim_step', 'spaced_timesteps',
+           'sample']
 
 # %% ../nbs/05_samplers.ipynb #64b7612b
 StepFn = Callable[..., tuple[Tensor, Tensor]]  # (eps, xt, t, t_next, generator) -> (x_next, pred_x0)
@@ -87,6 +88,17 @@ def spaced_timesteps(T: int, # length of the schedule
 
 # %% ../nbs/05_samplers.ipynb #f81967e8
 SAMPLERS = ('ddpm', 'ddim')
+SAMPLE_PRECISIONS = ('fp32', 'bf16')
+
+def _check_precision(precision: str) -> str:
+    if precision not in SAMPLE_PRECISIONS: raise ValueError(f"unknown precision {precision!r}; choose one of {list(SAMPLE_PRECISIONS)}")
+    return precision
+
+def _autocast_bf16(model, device: torch.device):
+    "`model` run under bf16 autocast on `device`, its output cast back to the input's dtype."
+    def net(x, t):
+        with torch.autocast(device.type, dtype=torch.bfloat16): return model(x, t).to(x.dtype)
+    return net
 
 # %% ../nbs/05_samplers.ipynb #603c0a4f
 def sample(diffusion: GaussianDiffusion,
@@ -101,6 +113,7 @@ def sample(diffusion: GaussianDiffusion,
            dtype: torch.dtype = torch.float32, # dtype of the samples
            progress: bool = False, # show a progress bar
            trajectory: bool = False, # also return the trajectory
+           precision: str = 'fp32', # 'fp32', or 'bf16': the network runs under bf16 autocast (the sampler's arithmetic stays in `dtype`)
           ) -> Tensor | tuple[Tensor, Trajectory]:
     "Draw samples from the reverse process of `diffusion` with the network `model`."
     if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {list(SAMPLERS)}")
@@ -112,4 +125,5 @@ def sample(diffusion: GaussianDiffusion,
         params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
         device = params[0].device if params else torch.device('cpu')
     x = gaussian(tuple(shape), generator, dtype, device)
-    return sample_loop(step, model, x, timesteps, generator=generator, progress=progress, trajectory=trajectory)
+    net = _autocast_bf16(model, torch.device(device)) if _check_precision(precision) == 'bf16' else model
+    return sample_loop(step, net, x, timesteps, generator=generator, progress=progress, trajectory=trajectory)

@@ -19,10 +19,11 @@ from .data import get_dataset, items, random_hflip, save_grid, save_points
 from .unet import PRESETS, PRESET_MODELS, count_params, padded_size
 
 # %% auto #0
-__all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP', 'SHORT_RUN_WARMUP',
+__all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP', 'SHORT_RUN_WARMUP',
            'TrainConfig', 'TrainError', 'CheckpointError', 'TrainingDiverged', 'model_spec', 'make_model',
            'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'save_checkpoint',
-           'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'Trainer']
+           'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16', 'uses_channels_last',
+           'Trainer']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -51,11 +52,14 @@ class TrainConfig:
     sample_every: int = 0 # write a sample grid every this many steps (0: only at the end)
     n_samples: int = 64 # images in a sample grid
     compile: bool = False # torch.compile the network
+    precision: str = 'auto' # 'auto' (bf16 autocast on CUDA, fp32 on the CPU), 'fp32', or 'bf16' (autocast on any device)
+    channels_last: bool | None = None # feature maps channels-last; None: for images of 16x16 or more, except under bf16 on the CPU
     device: str | None = None # default: cuda if available, else cpu
 
 # %% ../nbs/08_train.ipynb #ed3f0cf9
-RESUMABLE_FIELDS = ('steps', 'ckpt_every', 'keep', 'log_every', 'sample_every', 'n_samples', 'compile', 'device', 'data_root')
+RESUMABLE_FIELDS = ('steps', 'ckpt_every', 'keep', 'log_every', 'sample_every', 'n_samples', 'compile', 'device', 'data_root', 'precision', 'channels_last')
 LOSSES = ('simple', 'vlb')
+PRECISIONS = ('auto', 'fp32', 'bf16')
 DEFAULT_PRESETS = {'digits': 'digits', 'mnist': 'mnist', 'fashion-mnist': 'mnist', 'cifar10': 'ddpm-cifar10'}
 CHECKPOINT_FORMAT = 'ddpm_lit-checkpoint-v1'
 
@@ -76,6 +80,7 @@ def _check_config(cfg: TrainConfig):
     if not cfg.lr > 0: raise TrainError(f"lr must be positive; got {cfg.lr}")
     if cfg.loss not in LOSSES: raise TrainError(f"unknown loss {cfg.loss!r}; choose one of {LOSSES}")
     if cfg.var_type not in VAR_TYPES: raise TrainError(f"unknown var_type {cfg.var_type!r}; choose one of {VAR_TYPES}")
+    if cfg.precision not in PRECISIONS: raise TrainError(f"unknown precision {cfg.precision!r}; choose one of {PRECISIONS}")
     if cfg.preset is not None and cfg.preset not in PRESETS:
         raise TrainError(f"unknown preset {cfg.preset!r}; known presets: {', '.join(PRESETS)}")
 
@@ -275,6 +280,23 @@ def _assert_in_step(model: nn.Module, d: Dist):
     dist.all_reduce(lo, op=dist.ReduceOp.MIN); dist.all_reduce(hi, op=dist.ReduceOp.MAX)
     if lo.item() != hi.item(): raise TrainError(f"data-parallel processes drifted apart (weight sums {lo.item()} vs {hi.item()})")
 
+# %% ../nbs/08_train.ipynb #7071525b
+def uses_bf16(precision: str, # 'auto', 'fp32' or 'bf16'
+              device: torch.device, # where the network runs
+             ) -> bool:
+    "Whether the training forward pass runs under bf16 autocast."
+    if precision not in PRECISIONS: raise TrainError(f"unknown precision {precision!r}; choose one of {PRECISIONS}")
+    return precision == 'bf16' or (precision == 'auto' and device.type == 'cuda')
+
+def uses_channels_last(cfg: TrainConfig, # the run's settings (`channels_last`, `precision`)
+                       device: torch.device, # where the network runs
+                       shape: tuple, # shape of one data item
+                      ) -> bool:
+    "Whether training keeps images and feature maps channels-last."
+    if len(shape) != 3: return False  # points, not images
+    if cfg.channels_last is not None: return cfg.channels_last
+    return shape[-1] >= 16 and not (device.type == 'cpu' and uses_bf16(cfg.precision, device))
+
 # %% ../nbs/08_train.ipynb #77287625
 class Trainer:
     "A training run of Algorithm 1 in a run folder."
@@ -301,7 +323,9 @@ class Trainer:
         self.model = make_model(self.preset, self.model_kwargs).to(self.dist.device)
         self.ema = make_model(self.preset, self.model_kwargs).to(self.dist.device).requires_grad_(False)
         self.ema.load_state_dict(self.model.state_dict())
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=lr_at(cfg, 0), fused=self.dist.device.type == 'cuda')
+        self.channels_last = uses_channels_last(cfg, self.dist.device, self.shape)
+        if self.channels_last: self.model.to(memory_format=torch.channels_last); self.ema.to(memory_format=torch.channels_last)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=lr_at(cfg, 0), fused=self.dist.device.type in ('cuda', 'cpu'))
         self.diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(self.dist.device)
         self.step, self.last_ckpt = 0, None
         if state is not None: self._load_state(state)
@@ -385,7 +409,9 @@ def _batch(self: Trainer, step: int) -> tuple[Tensor, Tensor, Tensor]:
     noise = torch.randn((cfg.batch_size, *self.shape), generator=g)
     if getattr(self.data, 'hflip', False): x0 = random_hflip(x0, generator=g)
     lo, hi = d.rank * cfg.batch_size // d.world, (d.rank + 1) * cfg.batch_size // d.world
-    return tuple(v[lo:hi].to(d.device, non_blocking=True) for v in (x0, t, noise))
+    out = [v[lo:hi].to(d.device, non_blocking=True) for v in (x0, t, noise)]
+    if self.channels_last: out = [v.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else v for v in out]
+    return tuple(out)
 Trainer._batch = _batch
 
 def train_step(self: Trainer) -> Tensor:
@@ -395,13 +421,13 @@ def train_step(self: Trainer) -> Tensor:
     torch.manual_seed(_seed(cfg.seed, step, 2 + self.dist.rank))  # dropout masks
     for group in self.opt.param_groups: group['lr'] = lr_at(cfg, step)
     self.model.train()
-    with torch.autocast('cuda', dtype=torch.bfloat16, enabled=self.dist.device.type == 'cuda'):
+    with torch.autocast(self.dist.device.type, dtype=torch.bfloat16, enabled=uses_bf16(cfg.precision, self.dist.device)):
         loss_fn = self.diffusion.loss_simple if cfg.loss == 'simple' else self.diffusion.loss_vlb
         loss = loss_fn(self.net, x0, t=t, noise=noise)
-    self.opt.zero_grad(set_to_none=True)
     loss.backward()
     nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
     self.opt.step()
+    self.opt.zero_grad(set_to_none=True)  # free the gradients now, not during the next forward pass: lower peak memory
     ema_update(self.ema, self.model, ema_decay_at(cfg, step))
     self.step += 1
     return loss.detach()

@@ -14,8 +14,8 @@ from .core import _check_t
 # %% auto #0
 __all__ = ['MAX_PERIOD', 'TEMB_MULT', 'MAX_GROUPS', 'MIN_GROUP_SIZE', 'NORM_EPS', 'PAD_MODE', 'PRESETS', 'PRESET_MODELS',
            'conv3x3', 'conv1x1', 'linear', 'timestep_embedding', 'TimestepEmbedding', 'num_groups', 'group_norm',
-           'ResBlock', 'AttnBlock', 'Downsample', 'Upsample', 'padded_size', 'Level', 'UNet', 'MLPBlock', 'MLPDenoiser',
-           'count_params', 'build_model', 'level_table']
+           'Dropout', 'ResBlock', 'AttnBlock', 'Downsample', 'Upsample', 'padded_size', 'Level', 'UNet', 'MLPBlock',
+           'MLPDenoiser', 'count_params', 'build_model', 'level_table']
 
 # %% ../nbs/07_unet.ipynb #36e17e34
 def _init_(layer: nn.Conv2d | nn.Linear, init_scale: float = 1.0):
@@ -79,6 +79,21 @@ def group_norm(channels: int, eps: float = NORM_EPS) -> nn.GroupNorm:
     "GroupNorm with `num_groups(channels)` groups and the reference code's epsilon."
     return nn.GroupNorm(num_groups(channels), channels, eps=eps)
 
+# %% ../nbs/07_unet.ipynb #1b61be6b
+class Dropout(nn.Module):
+    "Inverted dropout, as `nn.Dropout`; on the CPU the keep-mask is drawn as `rand_like(x) >= p` (cheaper than `bernoulli_`)."
+    def __init__(self, p: float = 0.0): # probability of zeroing an element
+        super().__init__()
+        if not 0.0 <= p < 1.0: raise ValueError(f"dropout probability must lie in [0, 1); got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0: return x
+        if x.device.type != 'cpu': return F.dropout(x, self.p, True)  # one fused kernel on accelerators
+        return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))  # autograd keeps the bool mask, as nn.Dropout does
+
+    def extra_repr(self) -> str: return f"p={self.p}"
+
 # %% ../nbs/07_unet.ipynb #ecf9ae48
 class ResBlock(nn.Module):
     "Residual block with the timestep embedding added between its convolutions (@eq-resblock)."
@@ -91,7 +106,7 @@ class ResBlock(nn.Module):
         self.c_in, self.c_out = c_in, c_out
         self.norm1, self.conv1 = group_norm(c_in, eps), conv3x3(c_in, c_out)
         self.temb_proj = linear(temb_dim, c_out)
-        self.norm2, self.dropout = group_norm(c_out, eps), nn.Dropout(dropout)
+        self.norm2, self.dropout = group_norm(c_out, eps), Dropout(dropout)
         self.conv2 = conv3x3(c_out, c_out, init_scale=0.)
         self.shortcut = conv1x1(c_in, c_out) if c_in != c_out else nn.Identity()
 
@@ -186,8 +201,8 @@ def _check_image(x: Tensor, channels: int, size: int):
                          f"build one with image_size={x.shape[-2]} (square images of any size work: they are padded internally)")
 
 def _check_timesteps(t: Tensor, batch: int):
-    "Raise a clear error unless `t` is a non-negative int64 index tensor of shape `(batch,)`."
-    _check_t(t, math.inf, batch)
+    "Raise a clear error unless `t` is an int64 index tensor of shape `(batch,)`; its values are checked (>= 0) only on the CPU outside `torch.compile`."
+    _check_t(t, math.inf, batch, values=t.device.type == 'cpu' and not torch.compiler.is_compiling())
 
 # %% ../nbs/07_unet.ipynb #8ff65f6c
 class UNet(nn.Module):
@@ -263,6 +278,8 @@ class UNet(nn.Module):
                 t: Tensor, # int64 timestep indices, `(B,)`
                ) -> Tensor: # eps prediction, `(B, out_channels, image_size, image_size)`
         _check_image(x, self.in_channels, self.image_size); _check_timesteps(t, x.shape[0])
+        cpu_inference = x.device.type == 'cpu' and not torch.is_grad_enabled()
+        if cpu_inference: x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's faster layout for inference
         temb = self.temb(t.to(x.device))
         hs = [self.conv_in(_pad_to(x, self.resolutions[0]))]
         for level in self.down:
@@ -272,7 +289,8 @@ class UNet(nn.Module):
         for level in self.up:
             for res, attn in level.blocks(): h = attn(res(torch.cat([h, hs.pop()], dim=1), temb))
             if level.resample is not None: h = level.resample(h)
-        return _crop_to(self.conv_out(F.silu(self.norm_out(h))), self.image_size)
+        out = _crop_to(self.conv_out(F.silu(self.norm_out(h))), self.image_size)
+        return out.contiguous() if cpu_inference else out
 
 # %% ../nbs/07_unet.ipynb #34d29a5c
 class MLPBlock(nn.Module):
@@ -282,7 +300,7 @@ class MLPBlock(nn.Module):
                  dropout: float = 0.0): # dropout probability before the second dense layer
         super().__init__()
         self.norm1, self.fc1, self.temb_proj = nn.LayerNorm(hidden), linear(hidden, hidden), linear(temb_dim, hidden)
-        self.norm2, self.dropout, self.fc2 = nn.LayerNorm(hidden), nn.Dropout(dropout), linear(hidden, hidden, init_scale=0.)
+        self.norm2, self.dropout, self.fc2 = nn.LayerNorm(hidden), Dropout(dropout), linear(hidden, hidden, init_scale=0.)
 
     def forward(self, x: Tensor, temb: Tensor) -> Tensor: # `(B, hidden)`, `(B, temb_dim)` -> `(B, hidden)`
         h = self.fc1(F.silu(self.norm1(x))) + self.temb_proj(F.silu(temb))
