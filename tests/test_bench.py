@@ -1,0 +1,86 @@
+"""The benchmark scripts run from a checkout and their figures mean what they say.
+
+The peers (diffusers, denoising-diffusion-pytorch) are installed only by `bash bench/run.sh`; here ddpm_lit's
+own rows run for real, and the peers' adapters are checked when those packages are importable."""
+import importlib.util, json, subprocess, sys
+from pathlib import Path
+import pytest, torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'bench'))
+import bench, systems  # noqa: E402
+
+def run(*args, timeout=600):
+    p = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                       env={'OMP_NUM_THREADS': '1', 'PATH': '/usr/bin:/bin', 'HOME': str(Path.home())})
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    return p.stdout
+
+def test_bench_end_to_end(tmp_path):
+    "Every kind of child runs (train, sample, quality) and the tables carry what the JSON holds."
+    run(ROOT / 'bench/bench.py', '--sizes', 'digits', '--systems', 'ddpm_lit', '--variants', 'ddpm_lit,ddpm_lit bf16',
+              '--repeats', '2', '--repeat-s', '0.2', '--threads', '1', '--quality-minutes', '0.05', '--quality-n', '4',
+              '--out', tmp_path)
+    res = json.loads((tmp_path / 'latest.json').read_text())
+    rows = res['throughput']['digits']
+    from ddpm_lit.unet import build_model
+    n_params = sum(p.numel() for p in build_model('digits').parameters())
+    for lab in ('ddpm_lit', 'ddpm_lit bf16'):
+        tr, sa = rows[lab]['train'], rows[lab]['sample']
+        assert tr['params'] == sa['params'] == n_params
+        assert len(tr['images_per_s']) == 2 and all(r > 0 for r in tr['images_per_s'] + sa['images_per_s'])
+        assert tr['batch'] == 128 and sa['batch'] == 256 and sa['nfe'] == 50
+        assert tr['peak_mib'] > 0 and torch.isfinite(torch.tensor(tr['last_loss']))
+        # forward+backward costs about 3x a forward pass (backward = gradients of inputs and of weights)
+        assert 2.5 < tr['flops_fwd_bwd_per_image'] / sa['flops_fwd_per_image'] < 3.5
+    q = res['quality']['rows']['ddpm_lit']
+    assert q['steps'] >= 1 and q['n'] == 4 and q['fid'] > 0 and (tmp_path / q['grid']).exists()
+    md = (tmp_path / 'latest.md').read_text()
+    assert '| ddpm_lit bf16 | 1.62M |' in md and 'Quality per compute' in md and f"{q['fid']:.2f}" in md
+
+def test_ratios_take_the_faster_matched_peer():
+    r = lambda v: {'images_per_s': v}
+    rows = {'ddpm_lit': {'train': r([10, 12, 11])}, 'ddpm_lit bf16': {'train': r([22])},
+            'diffusers': {'train': r([8, 8])}, 'denoising-diffusion-pytorch': {'train': r([5])}}
+    assert bench.ratios(rows, 'digits', 'train') == {'ddpm_lit': 11 / 8, 'ddpm_lit bf16': 22 / 8}
+    rows['denoising-diffusion-pytorch']['train'] = r([20])
+    assert bench.ratios(rows, 'digits', 'train')['ddpm_lit'] == 11 / 20
+    # a peer whose network is not the same work is shown but not compared
+    assert bench.ratios(rows, 'cifar10-35.7M', 'train')['ddpm_lit'] == 11 / 8
+    rows['diffusers']['train'] = {'error': 'boom'}
+    assert bench.ratios(rows, 'cifar10-35.7M', 'train') == {}
+
+def test_matched_sizes():
+    "ddpm_lit's networks in the benchmark are its presets, and every size trains and samples at the stated shapes."
+    for s in systems.SIZES.values():
+        assert s.ours['preset'] in __import__('ddpm_lit.unet', fromlist=['PRESETS']).PRESETS
+        x = systems.synthetic_images(s, n=4)
+        assert x.shape == (4, s.channels, s.image_size, s.image_size) and x.abs().max() <= 1
+
+def test_mfu_tiny(tmp_path):
+    "The GPU script's code path on the CPU: FLOPs are counted for the whole batch and MFU is achieved/peak."
+    run(ROOT / 'bench/mfu.py', '--device', 'cpu', '--tiny', '--peak-tflops', '2', '--out', tmp_path / 'mfu.json')
+    res = json.loads((tmp_path / 'mfu.json').read_text())
+    s = systems.SIZES['digits']
+    per_image = systems.count_flops(systems.Ours(s, systems.synthetic_images(s, 16), train_batch=8), backward=True)
+    assert abs(res['flops_per_step'] / (8 * per_image) - 1) < 0.01, (res['flops_per_step'], per_image)
+    assert abs(res['mfu'] - res['flops_per_step'] / res['s_per_step'] / 2e12) < 1e-12
+    assert res['images_per_s'] == pytest.approx(8 / res['s_per_step'])
+
+def test_mfu_needs_a_peak_on_cpu():
+    p = subprocess.run([sys.executable, ROOT / 'bench/mfu.py', '--device', 'cpu', '--tiny'], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode != 0 and 'pass --peak-tflops' in p.stderr
+
+@pytest.mark.skipif(not (importlib.util.find_spec('diffusers') and importlib.util.find_spec('denoising_diffusion_pytorch')),
+                    reason='the peers are installed by bash bench/run.sh')
+def test_peer_adapters():
+    "Each peer trains (finite loss) and samples images of the right shape in [-1, 1]; diffusers builds the paper's network exactly."
+    s = systems.SIZES['digits']
+    for cls in (systems.Diffusers, systems.Lucidrains):
+        m = cls(s, systems.synthetic_images(s, 32), train_batch=4)
+        assert torch.isfinite(m.train_step())
+        x = m.sample(3, 4, torch.Generator().manual_seed(0))
+        assert x.shape == (3, 1, 8, 8) and x.min() >= -1 and x.max() <= 1
+    from diffusers import UNet2DModel
+    d = UNet2DModel(sample_size=32, in_channels=3, out_channels=3, **systems.SIZES['cifar10-35.7M'].diffusers)
+    assert systems.count_params(d) == 35_746_307
