@@ -110,7 +110,7 @@ def child_quality(spec) -> dict:
                                        **({'dataset_name': 'digits'} if spec['system'] == 'ddpm_lit' else {}), **opts)
     budget, steps, losses = spec['budget_s'], 0, []
     t0 = time.perf_counter()
-    while time.perf_counter() - t0 < budget:
+    while time.perf_counter() - t0 < budget and not (s.max_steps and steps >= s.max_steps):
         losses.append(float(s.train_step())); steps += 1
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -122,7 +122,7 @@ def child_quality(spec) -> dict:
     grid = Path(spec['out']) / f"samples-{spec['label'].replace(' ', '_')}.png"
     save_grid(x[:100], grid, scale=4)
     tail = losses[-50:] or [float('nan')]
-    return dict(steps=steps, batch=s.data.batch, train_s=train_s, build_s=t0 - t_build, sample_s=sample_s, n=len(x), fid=fid,
+    return dict(steps=steps, max_steps=s.max_steps, batch=s.data.batch, train_s=train_s, build_s=t0 - t_build, sample_s=sample_s, n=len(x), fid=fid,
                 final_loss_mean_last_50=sum(tail) / len(tail), grid=grid.name, extractor=info['extractor'],
                 reference=f"digits train split ({len(train)} images)")
 
@@ -198,15 +198,16 @@ def rows_batch(rows, key):
 def quality_table(res: dict) -> str:
     q = res.get('quality')
     if not q: return ''
-    out = [f"\n### Quality per compute: digits, {q['budget_s'] / 60:.0f} minutes of training each, then {q['n']} samples "
+    out = [f"\n### Quality per compute: digits, {q['budget_s'] / 60:g} minutes of training each, then {q['n']} samples "
            f"with 1000 ancestral steps\n",
-           '| system | batch | steps in budget | images seen | sampling s | FID (offline, lower is better) | x better peer |',
-           '|---|---|---|---|---|---|---|']
+           '| system | batch | steps | training s | images seen | sampling s | FID (offline, lower is better) | x better peer |',
+           '|---|---|---|---|---|---|---|---|']
     peers = [r['fid'] for lab, r in q['rows'].items() if lab in PEERS and 'fid' in r]
     for lab, r in q['rows'].items():
-        if 'error' in r: out.append(f"| {lab} | failed: {r['error']} | | | | | |"); continue
+        if 'error' in r: out.append(f"| {lab} | failed: {r['error']} | | | | | | |"); continue
         ratio = f"{r['fid'] / min(peers):.2f}" if peers and lab.startswith('ddpm_lit') else ''
-        out.append(f"| {lab} | {r['batch']} | {r['steps']} | {r['steps'] * r['batch']} | {r['sample_s']:.0f} | {r['fid']:.2f} | {ratio} |")
+        cap = ' (its schedule\'s end)' if r.get('max_steps') and r['steps'] >= r['max_steps'] else ''
+        out.append(f"| {lab} | {r['batch']} | {r['steps']}{cap} | {r['train_s']:.0f} | {r['steps'] * r['batch']} | {r['sample_s']:.0f} | {r['fid']:.2f} | {ratio} |")
     first = next((r for r in q['rows'].values() if 'extractor' in r), None)
     if first: out.append(f"\nFID features: {first['extractor']}; reference: {first['reference']}; the same n for every system.")
     return '\n'.join(out)

@@ -76,6 +76,7 @@ class System:
     def __init__(self, size: Size, data: torch.Tensor, train_batch: int | None = None, device: str = 'cpu', **kw):
         self.size, self.device = size, torch.device(device)
         self.data = _Data(data, train_batch or size.train_batch)
+    max_steps = None  # a documented end of training, if the recipe has one
     @property
     def params(self) -> int: return count_params(self.model)
     def train_step(self): raise NotImplementedError
@@ -109,8 +110,9 @@ class Diffusers(System):
     betas (0.95, 0.999), weight decay 1e-6; cosine schedule with 500 warmup steps over 100 epochs; gradient
     clipping at 1; `EMAModel` with warmup, inv_gamma 1, power 3/4, max decay 0.9999); sampled with `DDPMPipeline`."""
     name = 'diffusers'
-    def __init__(self, size, data, train_batch=None, device='cpu', epochs_steps: int = 100 * 94, **kw):
+    def __init__(self, size, data, train_batch=None, device='cpu', epochs: int = 100, **kw):
         super().__init__(size, data, train_batch, device)
+        self.max_steps = epochs * math.ceil(len(data) / self.data.batch)  # the script's 100 epochs; its cosine schedule ends there
         from diffusers import UNet2DModel, DDPMScheduler
         from diffusers.optimization import get_scheduler
         from diffusers.training_utils import EMAModel
@@ -119,7 +121,7 @@ class Diffusers(System):
                                  **size.diffusers).to(self.device)
         self.scheduler = DDPMScheduler(num_train_timesteps=1000, beta_schedule='linear', prediction_type='epsilon')
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=1e-4, betas=(0.95, 0.999), weight_decay=1e-6, eps=1e-8)
-        self.lr_sched = get_scheduler('cosine', optimizer=self.opt, num_warmup_steps=500, num_training_steps=epochs_steps)
+        self.lr_sched = get_scheduler('cosine', optimizer=self.opt, num_warmup_steps=500, num_training_steps=self.max_steps)
         self.ema = EMAModel(self.model.parameters(), decay=0.9999, use_ema_warmup=True, inv_gamma=1.0, power=3 / 4,
                             model_cls=UNet2DModel, model_config=self.model.config)
         self.ema.to(self.device)
