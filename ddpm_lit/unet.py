@@ -278,7 +278,7 @@ class UNet(nn.Module):
                 t: Tensor, # int64 timestep indices, `(B,)`
                ) -> Tensor: # eps prediction, `(B, out_channels, image_size, image_size)`
         _check_image(x, self.in_channels, self.image_size); _check_timesteps(t, x.shape[0])
-        cpu_inference = x.device.type == 'cpu' and not torch.is_grad_enabled()
+        cpu_inference = x.device.type == 'cpu' and not torch.is_grad_enabled() and not torch.is_autocast_enabled('cpu')
         if cpu_inference: x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's faster layout for inference
         temb = self.temb(t.to(x.device))
         hs = [self.conv_in(_pad_to(x, self.resolutions[0]))]
