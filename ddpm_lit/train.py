@@ -81,6 +81,7 @@ def _check_config(cfg: TrainConfig):
     if cfg.loss not in LOSSES: raise TrainError(f"unknown loss {cfg.loss!r}; choose one of {LOSSES}")
     if cfg.var_type not in VAR_TYPES: raise TrainError(f"unknown var_type {cfg.var_type!r}; choose one of {VAR_TYPES}")
     if cfg.precision not in PRECISIONS: raise TrainError(f"unknown precision {cfg.precision!r}; choose one of {PRECISIONS}")
+    if cfg.channels_last not in (None, True, False): raise TrainError(f"channels_last must be True, False or None (automatic); got {cfg.channels_last!r}")
     if cfg.preset is not None and cfg.preset not in PRESETS:
         raise TrainError(f"unknown preset {cfg.preset!r}; known presets: {', '.join(PRESETS)}")
 
