@@ -277,9 +277,6 @@ def main(argv=None):
             for kind in (('train',) if opts.get('compile') else ('train', 'sample')):
                 spec = dict(common, kind=kind, size=size, system=system, options=opts,
                             warmup=3 if opts.get('compile') else 2)
-                if opts.get('compile') and kind == 'sample': continue
-                sample_opts = {k: v for k, v in opts.items() if k != 'compile'}
-                if kind == 'sample': spec['options'] = sample_opts
                 t0 = time.time()
                 r = run_child(spec, a.threads, a.timeout)
                 failed += 'error' in r

@@ -84,9 +84,10 @@ def main(argv=None):
 def step_flops(tr) -> int:
     "FLOPs of one training forward+backward at the run's batch, counted on the eager network."
     from torch.utils.flop_counter import FlopCounterMode
+    from ddpm_lit.train import uses_bf16
     x0, t, noise = tr._batch(0)
-    with FlopCounterMode(display=False) as fc:
-        with torch.autocast(tr.dist.device.type, dtype=torch.bfloat16, enabled=tr.cfg.precision == 'bf16'):
+    with FlopCounterMode(display=False) as fc:  # the autocast of Trainer.train_step (FLOPs do not depend on it)
+        with torch.autocast(tr.dist.device.type, dtype=torch.bfloat16, enabled=uses_bf16(tr.cfg.precision, tr.dist.device)):
             loss = tr.diffusion.loss_simple(tr.model, x0, t=t, noise=noise)
         loss.backward()
     tr.model.zero_grad(set_to_none=True)
