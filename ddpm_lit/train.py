@@ -23,7 +23,7 @@ __all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECK
            'TrainConfig', 'TrainError', 'CheckpointError', 'TrainingDiverged', 'model_spec', 'make_model',
            'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'save_checkpoint',
            'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16', 'uses_channels_last',
-           'Trainer']
+           'Trainer', 'ensure_run']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -495,3 +495,15 @@ def fit(self: Trainer) -> dict:
     return {'steps': self.step, 'trained_steps': self.step - start_step, 'seconds': time.time() - t0, 'last_loss': last,
             'checkpoint': str(self.last_ckpt) if self.last_ckpt else None}
 Trainer.fit = fit
+
+# %% ../nbs/08_train.ipynb #f4cc0e46
+def ensure_run(cfg: TrainConfig, # the run's settings
+               out: str | Path, # the run folder
+               progress: bool = False, # show the training progress bar
+               device: str | torch.device | None = 'cpu', # where to load the trained network
+              ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # as `load_run`: EMA network, diffusion, settings, info
+    "Train the run `out` to `cfg.steps` unless its final checkpoint exists (resuming a partial run), then load it."
+    found = checkpoints(out)
+    if not found or int(found[-1].stem.split('-')[-1]) < cfg.steps:
+        Trainer(cfg, out, resume=bool(found), progress=progress).fit()
+    return load_run(out, device=device)
