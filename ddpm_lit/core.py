@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #7076bdeb
 from __future__ import annotations
-import math, os, random
+import inspect, math, os, random
 import numpy as np
 import torch
 from torch import Tensor
@@ -74,7 +74,8 @@ def default_device() -> torch.device:
 # %% ../nbs/00_core.ipynb #731d7d93
 def patch(f):
     "Attach `f` as a method of the class that its `self` argument is annotated with (as fastcore's `@patch`)."
-    cls = f.__annotations__['self']
-    cls = f.__globals__[cls] if isinstance(cls, str) else cls  # a string under `from __future__ import annotations`
-    setattr(cls, f.__name__, f)
+    base = inspect.unwrap(f)  # through decorators such as torch.no_grad, to the function as written
+    cls = base.__annotations__['self']
+    cls = base.__globals__[cls] if isinstance(cls, str) else cls  # a string under `from __future__ import annotations`
+    setattr(cls, base.__name__, f)
     return f
