@@ -306,8 +306,10 @@ def choose_threads(cores: int, # CPUs this process may run on
     "Intra-op threads for a machine with `cores` usable CPUs of which `busy` are taken: the free ones, at least 1."
     return max(1, cores - int(busy + 0.5))
 
-def set_cpu_threads(env: dict = os.environ) -> dict:
+def set_cpu_threads(env: dict | None = None, # the environment to read OMP_NUM_THREADS from; default: os.environ
+                   ) -> dict: # 'n', the threads set, and 'text', how they were chosen
     "Set torch's intra-op threads: as OMP_NUM_THREADS says when it is set, else the usable cores that other work leaves free."
+    env = os.environ if env is None else env
     if env.get('OMP_NUM_THREADS'): return {'n': torch.get_num_threads(), 'text': f"intra-op threads: {torch.get_num_threads()}, as OMP_NUM_THREADS says"}
     cores = len(os.sched_getaffinity(0))
     try: busy = busy_elsewhere()
