@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, PRECISIONS, load_run, resume_settings, saved_config
+from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, PRECISIONS, load_run, resume_settings, saved_config, set_cpu_threads, CpuThreads
 from .samplers import draw_samples, SAMPLERS, SAMPLE_PRECISIONS, _counting
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics
@@ -18,9 +18,8 @@ from .schedules import SCHEDULES
 from .unet import PRESETS
 
 # %% auto #0
-__all__ = ['EVALS', 'BUSY_WINDOW', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'as_saved',
-           'draw', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval', 'busy_elsewhere', 'choose_threads',
-           'set_cpu_threads', 'build_parser', 'main']
+__all__ = ['EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'as_saved', 'draw',
+           'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
 def _ints(text: str) -> tuple[int, ...]:
@@ -116,10 +115,16 @@ def _run_config(a: argparse.Namespace, out: Path) -> TrainConfig:
                                                        else 'no setting changed'), flush=True)
     return cfg
 
+_THREADS = {'n': None, 'auto': False, 'text': 'threads as torch chose'} # what `set_cpu_threads` decided when `main` started
+
+def _adaptive_threads() -> CpuThreads | None:
+    "Threads that follow other work while a command runs, unless OMP_NUM_THREADS fixed them."
+    return CpuThreads() if _THREADS['auto'] else None
+
 def cmd_train(a: argparse.Namespace) -> int:
     "`ddpm_lit train`: train a new run, or continue one with --resume; returns the exit status."
     out = Path(a.out) if a.out else default_out(a.dataset or TrainConfig.dataset)
-    trainer = Trainer(_run_config(a, out), out, resume=a.resume, progress=not a.no_progress)
+    trainer = Trainer(_run_config(a, out), out, resume=a.resume, progress=not a.no_progress, threads=_adaptive_threads())
     cfg = trainer.cfg
     if trainer.dist.main:
         print(f"training {trainer.preset} ({sum(p.numel() for p in trainer.model.parameters()):,} parameters) on {cfg.dataset} "
@@ -182,8 +187,9 @@ def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, eta, clip,
     shape, images = info['data_shape'], len(info['data_shape']) == 3
     clip = (a.sampler == 'ddpm') if a.clip is None else a.clip
     t0 = time.time()
-    x = draw_samples(diffusion, model, n, shape, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress,
-                     sampler=a.sampler, steps=a.steps, eta=a.eta, clip_x0=images and clip, precision=a.precision)
+    threads = _adaptive_threads()
+    x = draw_samples(diffusion, threads.wrap(model) if threads else model, n, shape, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress,
+                     sampler=a.sampler, steps=a.steps, eta=a.eta, clip_x0=images and clip, precision=a.precision, device=next(model.parameters()).device)
     desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'steps': a.steps or diffusion.T,
             'eta': a.eta if a.sampler == 'ddim' else None, 'var_type': diffusion.var_type, 'clip_x0': images and clip, 'precision': a.precision,
             'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'seconds': round(time.time() - t0, 2)}
@@ -225,7 +231,8 @@ def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
     x = (items(test)[:a.n_bpd] if a.n_bpd else items(test)).to(next(model.parameters()).device)
     t0, calls = time.time(), -(-len(x) // a.batch_size) * diffusion.T
     with tqdm(total=calls, unit='call', desc=f"bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
-        r = metrics.test_nll(diffusion, _counting(model, bar), x, batch_size=a.batch_size, seed=a.seed)
+        threads = _adaptive_threads()
+        r = metrics.test_nll(diffusion, _counting(threads.wrap(model) if threads else model, bar), x, batch_size=a.batch_size, seed=a.seed)
     return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T,
             'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term',
             'seconds': round(time.time() - t0, 1)}
@@ -270,53 +277,6 @@ def cmd_eval(a: argparse.Namespace) -> int:
     for k, v in rows: print(f"{k:>16}: {v}")
     if a.out: Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
     return 0
-
-# %% ../nbs/10_cli.ipynb #7e56720d
-BUSY_WINDOW = 0.3 # seconds over which other work's CPU use is measured at start-up
-_THREADS = {'n': None, 'text': 'threads as torch chose'} # what `set_cpu_threads` decided, for the `train` line
-
-def _cpu_busy(cpus: set[int], stat: str = '/proc/stat') -> float:
-    "Seconds that the CPUs `cpus` have spent busy since boot, from /proc/stat (all but idle and iowait)."
-    total = 0
-    with open(stat) as f:
-        for line in f:
-            name, *v = line.split()
-            if name[:3] == 'cpu' and name[3:].isdigit() and int(name[3:]) in cpus:
-                v = [int(x) for x in v[:8]]
-                total += sum(v) - v[3] - v[4]
-    return total / os.sysconf('SC_CLK_TCK')
-
-def _own_cpu() -> float: return sum(os.times()[:2])  # this process's CPU seconds (user + system)
-
-def busy_elsewhere(seconds: float = BUSY_WINDOW, # how long to watch
-                   busy=None, # () -> busy CPU seconds of the usable CPUs; default: from /proc/stat
-                   own=_own_cpu, # () -> this process's CPU seconds
-                   clock=time.monotonic, sleep=time.sleep,
-                  ) -> float: # CPUs kept busy by other work, on average over the window
-    "How many of this process's CPUs other work keeps busy, measured over `seconds` (this process's own use subtracted)."
-    busy = busy or (lambda cpus=os.sched_getaffinity(0): _cpu_busy(cpus))
-    b0, own0, t0 = busy(), own(), clock()
-    sleep(seconds)
-    b1, own1, t1 = busy(), own(), clock()
-    return max(0.0, ((b1 - b0) - (own1 - own0)) / (t1 - t0))
-
-def choose_threads(cores: int, # CPUs this process may run on
-                   busy: float, # of those, how many other work keeps busy
-                  ) -> int:
-    "Intra-op threads for a machine with `cores` usable CPUs of which `busy` are taken: the free ones, at least 1."
-    return max(1, cores - int(busy + 0.5))
-
-def set_cpu_threads(env: dict | None = None, # the environment to read OMP_NUM_THREADS from; default: os.environ
-                   ) -> dict: # 'n', the threads set, and 'text', how they were chosen
-    "Set torch's intra-op threads: as OMP_NUM_THREADS says when it is set, else the usable cores that other work leaves free."
-    env = os.environ if env is None else env
-    if env.get('OMP_NUM_THREADS'): return {'n': torch.get_num_threads(), 'text': f"intra-op threads: {torch.get_num_threads()}, as OMP_NUM_THREADS says"}
-    cores = len(os.sched_getaffinity(0))
-    try: busy = busy_elsewhere()
-    except (OSError, ValueError): busy = 0.0  # no /proc/stat: not Linux
-    n = choose_threads(cores, busy)
-    torch.set_num_threads(n)
-    return {'n': n, 'text': f"intra-op threads: {n} ({cores} usable cores, {busy:.1f} busy with other work; OMP_NUM_THREADS overrides)"}
 
 # %% ../nbs/10_cli.ipynb #578e81df
 USER_ERRORS = (TrainError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)

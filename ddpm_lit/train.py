@@ -20,11 +20,12 @@ from .unet import PRESETS, PRESET_MODELS, count_params, padded_size
 
 # %% auto #0
 __all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP', 'SHORT_RUN_WARMUP',
-           'RUN_FILES', 'TrainConfig', 'TrainError', 'CheckpointError', 'TrainingDiverged', 'TrainingInterrupted',
-           'model_spec', 'make_model', 'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator',
-           'batch_indices', 'remove_stale_tmp', 'save_checkpoint', 'load_checkpoint', 'checkpoints', 'load_run', 'Dist',
-           'setup_distributed', 'uses_bf16', 'uses_channels_last', 'Trainer', 'saved_config', 'resume_settings',
-           'ensure_run']
+           'BUSY_WINDOW', 'THREADS_EVERY', 'RUN_FILES', 'TrainConfig', 'TrainError', 'CheckpointError',
+           'TrainingDiverged', 'TrainingInterrupted', 'model_spec', 'make_model', 'warmup_steps', 'lr_at',
+           'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'remove_stale_tmp', 'save_checkpoint',
+           'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16', 'uses_channels_last',
+           'busy_elsewhere', 'choose_threads', 'set_cpu_threads', 'CpuThreads', 'Trainer', 'saved_config',
+           'resume_settings', 'ensure_run']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -332,6 +333,78 @@ def uses_channels_last(cfg: TrainConfig, # the run's settings (`channels_last`, 
     if cfg.channels_last is not None: return cfg.channels_last
     return shape[-1] >= 16 and not (device.type == 'cpu' and uses_bf16(cfg.precision, device))
 
+# %% ../nbs/08_train.ipynb #7e56720d
+BUSY_WINDOW = 0.3 # seconds over which other work's CPU use is measured at start-up
+THREADS_EVERY = 20.0 # seconds between re-measurements while a command runs
+
+def _cpu_busy(cpus: set[int], stat: str = '/proc/stat') -> float:
+    "Seconds that the CPUs `cpus` have spent busy since boot, from /proc/stat (all but idle and iowait)."
+    total = 0
+    with open(stat) as f:
+        for line in f:
+            name, *v = line.split()
+            if name[:3] == 'cpu' and name[3:].isdigit() and int(name[3:]) in cpus:
+                v = [int(x) for x in v[:8]]
+                total += sum(v) - v[3] - v[4]
+    return total / os.sysconf('SC_CLK_TCK')
+
+def _own_cpu() -> float: return sum(os.times()[:2])  # this process's CPU seconds (user + system)
+
+def busy_elsewhere(seconds: float = BUSY_WINDOW, # how long to watch
+                   busy=None, # () -> busy CPU seconds of the usable CPUs; default: from /proc/stat
+                   own=_own_cpu, # () -> this process's CPU seconds
+                   clock=time.monotonic, sleep=time.sleep,
+                  ) -> float: # CPUs kept busy by other work, on average over the window
+    "How many of this process's CPUs other work keeps busy, measured over `seconds` (this process's own use subtracted)."
+    busy = busy or (lambda cpus=os.sched_getaffinity(0): _cpu_busy(cpus))
+    b0, own0, t0 = busy(), own(), clock()
+    sleep(seconds)
+    b1, own1, t1 = busy(), own(), clock()
+    return max(0.0, ((b1 - b0) - (own1 - own0)) / (t1 - t0))
+
+def choose_threads(cores: int, # CPUs this process may run on
+                   busy: float, # of those, how many other work keeps busy
+                  ) -> int:
+    "Intra-op threads for a machine with `cores` usable CPUs of which `busy` are taken: the free ones, at least 1."
+    return max(1, cores - int(busy + 0.5))
+
+def set_cpu_threads(env: dict | None = None, # the environment to read OMP_NUM_THREADS from; default: os.environ
+                   ) -> dict: # 'n', the threads set, and 'text', how they were chosen
+    "Set torch's intra-op threads: as OMP_NUM_THREADS says when it is set, else the usable cores that other work leaves free."
+    env = os.environ if env is None else env
+    if env.get('OMP_NUM_THREADS'):
+        return {'n': torch.get_num_threads(), 'auto': False, 'text': f"intra-op threads: {torch.get_num_threads()}, as OMP_NUM_THREADS says"}
+    cores = len(os.sched_getaffinity(0))
+    try: busy = busy_elsewhere()
+    except (OSError, ValueError): busy = 0.0  # no /proc/stat: not Linux
+    n = choose_threads(cores, busy)
+    torch.set_num_threads(n)
+    return {'n': n, 'auto': True, 'text': f"intra-op threads: {n} ({cores} usable cores, {busy:.1f} busy with other work; re-measured as it runs; OMP_NUM_THREADS overrides)"}
+
+class CpuThreads:
+    "Keeps torch's intra-op threads at the cores other work leaves free, re-measured from /proc/stat every `every` seconds."
+    def __init__(self, every: float = THREADS_EVERY, # seconds between measurements
+                 busy=None, own=_own_cpu, clock=time.monotonic): # readers, as in `busy_elsewhere` (injectable for tests)
+        self.cores = len(os.sched_getaffinity(0))
+        self.every, self.own, self.clock = every, own, clock
+        self.busy = busy or (lambda cpus=os.sched_getaffinity(0): _cpu_busy(cpus))
+        self.mark = (self.busy(), self.own(), self.clock())
+    def update(self) -> int | None:
+        "Once `every` seconds have passed, set the threads from other work's busy cores since the last time; returns the count then."
+        now = (self.busy(), self.own(), self.clock())
+        (b0, o0, t0), (b1, o1, t1) = self.mark, now
+        if t1 - t0 < self.every: return None
+        self.mark = now
+        n = choose_threads(self.cores, max(0.0, ((b1 - b0) - (o1 - o0)) / (t1 - t0)))
+        if n != torch.get_num_threads(): torch.set_num_threads(n)
+        return n
+    def wrap(self, model):
+        "`model`, updating the threads (when due) before each call."
+        def net(x, t):
+            self.update()
+            return model(x, t)
+        return net
+
 # %% ../nbs/08_train.ipynb #77287625
 class Trainer:
     "A training run of Algorithm 1 in a run folder."
@@ -340,9 +413,10 @@ class Trainer:
                  resume: bool = False, # continue the run in `out` (from its newest checkpoint, or from step 0 if it has none yet)
                  dataset=None, # a data set object to use instead of `cfg.dataset` (e.g. in tests)
                  progress: bool = True, # show progress bars (rank 0)
+                 threads: CpuThreads | None = None, # adapts the CPU threads to other work while training (the command line's choice)
                 ):
         _check_config(cfg)
-        self.out, self.progress = Path(out), progress
+        self.out, self.progress, self.threads = Path(out), progress, threads
         self.dist = setup_distributed(cfg.device)
         created = _prepare_folder(self.out)  # a file or an unwritable place is refused before any work
         try:
@@ -605,6 +679,7 @@ def fit(self: Trainer) -> dict:
     last = float('nan')
     with bar, _StopOnSignal() as stop:
         while self.step < cfg.steps:
+            if self.threads: self.threads.update()
             loss_sum += self.train_step(); n += 1
             bar.update(1)
             at_end = self.step == cfg.steps
@@ -613,7 +688,8 @@ def fit(self: Trainer) -> dict:
                 last = self._check_finite(loss_sum, n)
                 dt = time.time() - t_log
                 self._log({'step': self.step, 'loss': last, 'lr': lr_at(cfg, self.step - 1), 'ema_decay': ema_decay_at(cfg, self.step - 1),
-                           'images_per_s': n * cfg.batch_size / dt, 'elapsed_s': time.time() - t0})
+                           'images_per_s': n * cfg.batch_size / dt, 'elapsed_s': time.time() - t0,
+                           'threads': torch.get_num_threads()})
                 bar.set_postfix(loss=f"{last:.4f}")
                 loss_sum.zero_(); n, t_log = 0, time.time()
             if self.step % cfg.ckpt_every == 0 or at_end or overdue or stopping: self.save()
