@@ -14,7 +14,7 @@ from .forward import ForwardProcess
 from .losses import normal_kl, discretized_gaussian_log_likelihood, bits_per_dim
 
 # %% auto #0
-__all__ = ['VAR_TYPES', 'GaussianDiffusion', 'ReverseStep']
+__all__ = ['VAR_TYPES', 'GaussianDiffusion', 'ReverseStep', 'mixture_oracle']
 
 # %% ../nbs/04_diffusion.ipynb #fd22a43c
 VAR_TYPES = ('fixed_small', 'fixed_large')
@@ -34,15 +34,16 @@ class GaussianDiffusion(ForwardProcess):
 
 # %% ../nbs/04_diffusion.ipynb #41c58761
 def _model_variance(self: GaussianDiffusion) -> Tensor:
-    "sigma_t^2 of @eq-reverse-variance, float64 `(T,)`."
-    if self.var_type == 'fixed_small': return self.posterior_variance
-    return torch.cat([self.posterior_variance[1:2], self.betas[1:]]) if self.T > 1 else self.betas
+    "sigma_t^2 of @eq-reverse-variance, float64 `(T,)`; index 0 (the decoder's) is beta_tilde_2 for both choices."
+    if self.T == 1: return self.betas
+    rest = self.posterior_variance[1:] if self.var_type == 'fixed_small' else self.betas[1:]
+    return torch.cat([self.posterior_variance[1:2], rest])
 GaussianDiffusion.model_variance = property(_model_variance)
-
 def _model_log_variance(self: GaussianDiffusion) -> Tensor:
-    "log sigma_t^2, float64 `(T,)`; finite at index 0 (clipped as explained above)."
-    return self.posterior_log_variance_clipped if self.var_type == 'fixed_small' else self.model_variance.log()
+    "log sigma_t^2, float64 `(T,)`."
+    return self.model_variance.log()
 GaussianDiffusion.model_log_variance = property(_model_log_variance)
+
 
 # %% ../nbs/04_diffusion.ipynb #49aaab58
 class ReverseStep(NamedTuple):
@@ -97,6 +98,26 @@ def loss_simple(self: GaussianDiffusion,
     loss = mean_flat((noise - model(self.q_sample(x0, t, noise=noise), t)) ** 2)
     return loss.mean() if reduction == 'mean' else loss
 GaussianDiffusion.loss_simple = loss_simple
+
+# %% ../nbs/04_diffusion.ipynb #7664abea
+def mixture_oracle(diffusion: GaussianDiffusion,
+                   means: Tensor, # `(K, *item_shape)` component means mu_k
+                   scales: Tensor | float = 0.0, # `(K,)` or one standard deviation s_k for all (0: points)
+                   weights: Tensor | None = None, # `(K,)` mixture weights pi_k (default: equal)
+                  ) -> Callable[[Tensor, Tensor], Tensor]: # eps*(x_t, t), called like a network
+    "The exact noise predictor E[eps | x_t] of data ~ sum_k pi_k N(mu_k, s_k^2 I), @eq-mixture-oracle."
+    K = means.shape[0]
+    mu = means.reshape(K, -1).double()
+    s2 = torch.as_tensor(scales, dtype=torch.float64).expand(K) ** 2
+    logw = torch.full((K,), -math.log(K), dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64).log()
+    def eps(xt: Tensor, t: Tensor) -> Tensor:
+        ab = extract(diffusion.alpha_bar, t, xt.reshape(len(xt), -1), torch.float64)  # (B, 1)
+        v = ab * s2.to(xt.device) + 1 - ab  # (B, K)
+        diff = xt.reshape(len(xt), 1, -1).double() - ab.sqrt()[..., None] * mu.to(xt.device)  # (B, K, D)
+        r = (logw.to(xt.device) - (diff ** 2).sum(-1) / (2 * v) - diff.shape[-1] / 2 * v.log()).softmax(1)
+        return ((r / v)[..., None] * diff).sum(1).mul((1 - ab).sqrt()).reshape(xt.shape).to(xt.dtype)
+    return eps
+
 
 # %% ../nbs/04_diffusion.ipynb #a0fe8232
 def prior_bpd(self: GaussianDiffusion,
