@@ -38,10 +38,12 @@ def _check_t(t: Tensor, T: int | float, B: int | None = None, values: bool = Tru
 def extract(coef: Tensor, # per-timestep coefficients, shape `(T,)`, any float dtype (schedules are float64)
             t: Tensor, # int64 timestep indices, shape `(B,)`
             x: Tensor, # the tensor the coefficient will multiply, shape `(B, ...)`
-           ) -> Tensor: # `coef[t]` in `x`'s dtype and device, shape `(B, 1, ..., 1)` with `x.ndim` dims
+            dtype: torch.dtype | None = None, # dtype of the result; default: `x`'s
+           ) -> Tensor: # `coef[t]` on `x`'s device, shape `(B, 1, ..., 1)` with `x.ndim` dims
     "Gather `coef[t]` and shape it to broadcast against `x`."
-    _check_t(t, coef.shape[0], x.shape[0])
-    return append_dims(coef.to(x.device)[t.to(x.device)].to(x.dtype), x.ndim)
+    _check_t(t, coef.shape[0], x.shape[0], values=not isinstance(t, Tensor) or t.is_cpu)  # reading t off the CPU would sync the device
+    return append_dims(coef.to(x.device)[t.to(x.device)].to(dtype or x.dtype), x.ndim)
+
 
 # %% ../nbs/00_core.ipynb #4535d350
 def mean_flat(x: Tensor) -> Tensor: # `(B, ...)` -> `(B,)`

@@ -9,12 +9,12 @@ from typing import Callable, NamedTuple
 import torch
 from torch import Tensor
 from tqdm import tqdm
-from .core import extract, mean_flat, gaussian
+from .core import extract, mean_flat, gaussian, patch
 from .forward import ForwardProcess
 from .losses import normal_kl, discretized_gaussian_log_likelihood, bits_per_dim
 
 # %% auto #0
-__all__ = ['VAR_TYPES', 'GaussianDiffusion', 'ReverseStep']
+__all__ = ['VAR_TYPES', 'GaussianDiffusion', 'ReverseStep', 'mixture_oracle']
 
 # %% ../nbs/04_diffusion.ipynb #fd22a43c
 VAR_TYPES = ('fixed_small', 'fixed_large')
@@ -34,15 +34,16 @@ class GaussianDiffusion(ForwardProcess):
 
 # %% ../nbs/04_diffusion.ipynb #41c58761
 def _model_variance(self: GaussianDiffusion) -> Tensor:
-    "sigma_t^2 of @eq-reverse-variance, float64 `(T,)`."
-    if self.var_type == 'fixed_small': return self.posterior_variance
-    return torch.cat([self.posterior_variance[1:2], self.betas[1:]]) if self.T > 1 else self.betas
+    "sigma_t^2 of @eq-reverse-variance, float64 `(T,)`; index 0 (the decoder's) is beta_tilde_2 for both choices."
+    if self.T == 1: return self.betas
+    rest = self.posterior_variance[1:] if self.var_type == 'fixed_small' else self.betas[1:]
+    return torch.cat([self.posterior_variance[1:2], rest])
 GaussianDiffusion.model_variance = property(_model_variance)
-
 def _model_log_variance(self: GaussianDiffusion) -> Tensor:
-    "log sigma_t^2, float64 `(T,)`; finite at index 0 (clipped as explained above)."
-    return self.posterior_log_variance_clipped if self.var_type == 'fixed_small' else self.model_variance.log()
+    "log sigma_t^2, float64 `(T,)`."
+    return self.model_variance.log()
 GaussianDiffusion.model_log_variance = property(_model_log_variance)
+
 
 # %% ../nbs/04_diffusion.ipynb #49aaab58
 class ReverseStep(NamedTuple):
@@ -53,6 +54,7 @@ class ReverseStep(NamedTuple):
     pred_x0: Tensor
 
 # %% ../nbs/04_diffusion.ipynb #2f216209
+@patch
 def p_mean_variance(self: GaussianDiffusion,
                     eps: Tensor, # the network's noise prediction epsilon_theta(x_t, t), shaped like `xt`
                     xt: Tensor, # x_t, shape `(B, ...)`
@@ -68,7 +70,6 @@ def p_mean_variance(self: GaussianDiffusion,
     else:
         mean = (xt - extract(self.betas / (1 - self.alpha_bar).sqrt(), t, xt) * eps) / extract(self.alpha.sqrt(), t, xt)
     return ReverseStep(mean, extract(self.model_variance, t, xt), extract(self.model_log_variance, t, xt), pred_x0)
-GaussianDiffusion.p_mean_variance = p_mean_variance
 
 # %% ../nbs/04_diffusion.ipynb #0fa0fa2f
 def _eps_loss_weight(self: GaussianDiffusion) -> Tensor:
@@ -77,13 +78,14 @@ def _eps_loss_weight(self: GaussianDiffusion) -> Tensor:
 GaussianDiffusion.eps_loss_weight = property(_eps_loss_weight)
 
 # %% ../nbs/04_diffusion.ipynb #ff5d12ed
+@patch
 def _draw_t_noise(self: GaussianDiffusion, x0: Tensor, t: Tensor | None, noise: Tensor | None, generator) -> tuple[Tensor, Tensor]:
     "Algorithm 1's random draws where not given: t uniform over [0, T), noise standard normal (both on the CPU, then moved)."
     if t is None: t = torch.randint(0, self.T, (x0.shape[0],), generator=generator).to(x0.device)
     if noise is None: noise = gaussian(x0.shape, generator, x0.dtype, x0.device)
     return t, noise
-GaussianDiffusion._draw_t_noise = _draw_t_noise
 
+@patch
 def loss_simple(self: GaussianDiffusion,
                 model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
                 x0: Tensor, # a batch of data, shape `(B, ...)`
@@ -96,9 +98,29 @@ def loss_simple(self: GaussianDiffusion,
     t, noise = self._draw_t_noise(x0, t, noise, generator)
     loss = mean_flat((noise - model(self.q_sample(x0, t, noise=noise), t)) ** 2)
     return loss.mean() if reduction == 'mean' else loss
-GaussianDiffusion.loss_simple = loss_simple
+
+# %% ../nbs/04_diffusion.ipynb #7664abea
+def mixture_oracle(diffusion: GaussianDiffusion,
+                   means: Tensor, # `(K, *item_shape)` component means mu_k
+                   scales: Tensor | float = 0.0, # `(K,)` or one standard deviation s_k for all (0: points)
+                   weights: Tensor | None = None, # `(K,)` mixture weights pi_k (default: equal)
+                  ) -> Callable[[Tensor, Tensor], Tensor]: # eps*(x_t, t), called like a network
+    "The exact noise predictor E[eps | x_t] of data ~ sum_k pi_k N(mu_k, s_k^2 I), @eq-mixture-oracle."
+    K = means.shape[0]
+    mu = means.reshape(K, -1).double()
+    s2 = torch.as_tensor(scales, dtype=torch.float64).expand(K) ** 2
+    logw = torch.full((K,), -math.log(K), dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64).log()
+    def eps(xt: Tensor, t: Tensor) -> Tensor:
+        ab = extract(diffusion.alpha_bar, t, xt.reshape(len(xt), -1), torch.float64)  # (B, 1)
+        v = ab * s2.to(xt.device) + 1 - ab  # (B, K)
+        diff = xt.reshape(len(xt), 1, -1).double() - ab.sqrt()[..., None] * mu.to(xt.device)  # (B, K, D)
+        r = (logw.to(xt.device) - (diff ** 2).sum(-1) / (2 * v) - diff.shape[-1] / 2 * v.log()).softmax(1)
+        return ((r / v)[..., None] * diff).sum(1).mul((1 - ab).sqrt()).reshape(xt.shape).to(xt.dtype)
+    return eps
+
 
 # %% ../nbs/04_diffusion.ipynb #a0fe8232
+@patch
 def prior_bpd(self: GaussianDiffusion,
               x0: Tensor, # data, shape `(B, ...)`
              ) -> Tensor: # `(B,)` L_T in bits per dimension
@@ -106,9 +128,9 @@ def prior_bpd(self: GaussianDiffusion,
     t = torch.full((x0.shape[0],), self.T - 1, dtype=torch.long, device=x0.device)
     mean, var = self.q_mean_variance(x0, t)
     return bits_per_dim(normal_kl(mean, var.log(), torch.zeros_like(mean), torch.zeros_like(mean)))
-GaussianDiffusion.prior_bpd = prior_bpd
 
 # %% ../nbs/04_diffusion.ipynb #3c52a559
+@patch
 def vb_terms_bpd(self: GaussianDiffusion,
                  eps: Tensor, # the model's noise prediction at (xt, t), shaped like `x0`
                  x0: Tensor, # data on the 256-level grid in [-1, 1], shape `(B, ...)`
@@ -121,9 +143,9 @@ def vb_terms_bpd(self: GaussianDiffusion,
     kl = bits_per_dim(normal_kl(true_mean, true_log_var, step.mean, step.log_variance))
     decoder_nll = bits_per_dim(-discretized_gaussian_log_likelihood(x0, means=step.mean, log_scales=0.5 * step.log_variance))
     return torch.where(t == 0, decoder_nll, kl)
-GaussianDiffusion.vb_terms_bpd = vb_terms_bpd
 
 # %% ../nbs/04_diffusion.ipynb #32be4401
+@patch
 @torch.no_grad()
 def nll_bpd(self: GaussianDiffusion,
             model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
@@ -140,9 +162,9 @@ def nll_bpd(self: GaussianDiffusion,
         terms[:, i] = self.vb_terms_bpd(model(xt, t), x0, xt, t)
     prior = self.prior_bpd(x0)
     return {'total': terms.sum(1) + prior, 'prior': prior, 'terms': terms}
-GaussianDiffusion.nll_bpd = nll_bpd
 
 # %% ../nbs/04_diffusion.ipynb #f06a5084
+@patch
 def loss_vlb(self: GaussianDiffusion,
              model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
              x0: Tensor, # data on the 256-level grid in [-1, 1], shape `(B, ...)`
@@ -156,4 +178,3 @@ def loss_vlb(self: GaussianDiffusion,
     xt = self.q_sample(x0, t, noise=noise)
     loss = self.T * self.vb_terms_bpd(model(xt, t), x0, xt, t)
     return loss.mean() if reduction == 'mean' else loss
-GaussianDiffusion.loss_vlb = loss_vlb

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import Tensor
-from .core import extract, gaussian
+from .core import extract, gaussian, patch
 from .schedules import alpha, alpha_bar
 
 # %% auto #0
@@ -40,6 +40,7 @@ def _noise_like(x: Tensor, noise: Tensor | None, generator: torch.Generator | No
     return noise
 
 # %% ../nbs/02_forward.ipynb #765da6b3
+@patch
 def q_step(self: ForwardProcess,
            x_prev: Tensor, # x_{t-1} (x_0 when t = 0), shape `(B, ...)`
            t: Tensor, # int64 `(B,)`, 0-based index of the step that produces x_t
@@ -49,18 +50,18 @@ def q_step(self: ForwardProcess,
     "One draw of q(x_t | x_{t-1}), @eq-forward-step."
     noise = _noise_like(x_prev, noise, generator)
     return extract(self.alpha.sqrt(), t, x_prev) * x_prev + extract(self.betas.sqrt(), t, x_prev) * noise
-ForwardProcess.q_step = q_step
 
 # %% ../nbs/02_forward.ipynb #0144091b
+@patch
 def q_mean_variance(self: ForwardProcess,
                     x0: Tensor, # clean data, shape `(B, ...)`
                     t: Tensor, # int64 `(B,)` 0-based step index
                    ) -> tuple[Tensor, Tensor]: # mean shaped like `x0`, variance broadcastable to it
     "Mean and variance of q(x_t | x_0), @eq-closed-form."
     return extract(self.alpha_bar.sqrt(), t, x0) * x0, extract(1 - self.alpha_bar, t, x0)
-ForwardProcess.q_mean_variance = q_mean_variance
 
 # %% ../nbs/02_forward.ipynb #e74e515c
+@patch
 def q_sample(self: ForwardProcess,
              x0: Tensor, # clean data, shape `(B, ...)`
              t: Tensor, # int64 `(B,)` 0-based step index
@@ -70,7 +71,6 @@ def q_sample(self: ForwardProcess,
     "One draw of q(x_t | x_0) by the reparameterisation of @eq-closed-form."
     noise = _noise_like(x0, noise, generator)
     return extract(self.alpha_bar.sqrt(), t, x0) * x0 + extract((1 - self.alpha_bar).sqrt(), t, x0) * noise
-ForwardProcess.q_sample = q_sample
 
 # %% ../nbs/02_forward.ipynb #6d3b50c1
 def _posterior_variance(self: ForwardProcess) -> Tensor:
@@ -95,6 +95,7 @@ def _posterior_mean_coef_xt(self: ForwardProcess) -> Tensor:
 ForwardProcess.posterior_mean_coef_xt = property(_posterior_mean_coef_xt)
 
 # %% ../nbs/02_forward.ipynb #5f980f5d
+@patch
 def q_posterior(self: ForwardProcess,
                 x0: Tensor, # clean data, shape `(B, ...)`
                 xt: Tensor, # x_t, shaped like `x0`
@@ -104,9 +105,9 @@ def q_posterior(self: ForwardProcess,
     if x0.shape != xt.shape: raise ValueError(f"x0 has shape {tuple(x0.shape)} but xt has {tuple(xt.shape)}")
     mean = extract(self.posterior_mean_coef_x0, t, xt) * x0 + extract(self.posterior_mean_coef_xt, t, xt) * xt
     return mean, extract(self.posterior_variance, t, xt), extract(self.posterior_log_variance_clipped, t, xt)
-ForwardProcess.q_posterior = q_posterior
 
 # %% ../nbs/02_forward.ipynb #478fbb34
+@patch
 def predict_x0_from_eps(self: ForwardProcess,
                         xt: Tensor, # x_t, shape `(B, ...)`
                         t: Tensor, # int64 `(B,)`
@@ -114,9 +115,9 @@ def predict_x0_from_eps(self: ForwardProcess,
                        ) -> Tensor: # x_0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)
     "Invert the reparameterisation of @eq-closed-form for x_0."
     return (xt - extract((1 - self.alpha_bar).sqrt(), t, xt) * eps) / extract(self.alpha_bar.sqrt(), t, xt)
-ForwardProcess.predict_x0_from_eps = predict_x0_from_eps
 
 # %% ../nbs/02_forward.ipynb #ddca996f
+@patch
 def predict_eps_from_x0(self: ForwardProcess,
                         xt: Tensor, # x_t, shape `(B, ...)`
                         t: Tensor, # int64 `(B,)`
@@ -124,4 +125,3 @@ def predict_eps_from_x0(self: ForwardProcess,
                        ) -> Tensor: # eps = (x_t - sqrt(alpha_bar_t) x_0) / sqrt(1 - alpha_bar_t)
     "Invert the reparameterisation of @eq-closed-form for the noise."
     return (xt - extract(self.alpha_bar.sqrt(), t, xt) * x0) / extract((1 - self.alpha_bar).sqrt(), t, xt)
-ForwardProcess.predict_eps_from_x0 = predict_eps_from_x0

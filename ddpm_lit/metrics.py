@@ -16,9 +16,9 @@ from .data import get_dataset, data_root
 from .train import save_checkpoint, load_checkpoint, CheckpointError
 
 # %% auto #0
-__all__ = ['FEATURE_DIM', 'FEATURE_RECIPES', 'FEATURE_NET_VERSION', 'FEATURE_NET_FORMAT', 'test_nll', 'frechet_distance',
-           'feature_stats', 'fid_from_features', 'FeatureNet', 'train_feature_net', 'feature_net', 'features',
-           'inception_fid']
+__all__ = ['FEATURE_DIM', 'FEATURE_RECIPES', 'FEATURE_NET_VERSION', 'FEATURE_NET_FORMAT', 'test_nll', 'categorical_bpd',
+           'frechet_distance', 'feature_stats', 'fid_from_features', 'FeatureNet', 'train_feature_net', 'feature_net',
+           'features', 'inception_fid']
 
 # %% ../nbs/09_metrics.ipynb #7a2c4620
 @torch.no_grad()
@@ -39,6 +39,23 @@ def test_nll(diffusion: GaussianDiffusion,
     total, prior, terms = torch.cat(totals), torch.cat(priors), torch.cat(terms)
     return {'bpd': total.mean().item(), 'bpd_se': (total.std() / math.sqrt(len(total))).item() if len(total) > 1 else float('nan'),
             'prior': prior.mean().item(), 'decoder': terms[:, 0].mean().item(), 'terms': terms.mean(0), 'n': len(total)}
+
+# %% ../nbs/09_metrics.ipynb #bdd65000
+def categorical_bpd(train: Tensor, # training images `(N, ...)` whose values lie in `levels`
+                    test: Tensor, # test images `(M, ...)`, same shape per image
+                    levels: Tensor | None = None, # the values the data take; default: those of `train`
+                    a: float = 1.0, # add-a smoothing of the counts
+                   ) -> float: # mean bits per dimension on `test`, @eq-categorical-baseline
+    "Test bits/dim of an independent per-pixel categorical distribution over `levels`, fitted on `train`."
+    levels = train.unique() if levels is None else levels
+    idx_tr, idx_te = (torch.searchsorted(levels, x.flatten(1).contiguous()) for x in (train, test))
+    for x, idx in ((train, idx_tr), (test, idx_te)):
+        if (idx >= len(levels)).any() or not torch.equal(levels[idx.clamp(max=len(levels) - 1)], x.flatten(1)):
+            raise ValueError("every value must be one of `levels`")
+    counts = F.one_hot(idx_tr, len(levels)).sum(0).double() + a  # (D, V)
+    logp = (counts / counts.sum(1, keepdim=True)).log2()
+    return -logp.gather(1, idx_te.T).mean().item()
+
 
 # %% ../nbs/09_metrics.ipynb #d2d35ebf
 def _sqrtm_psd(a: Tensor) -> Tensor:

@@ -9,21 +9,22 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 from .core import extract, gaussian
-from .diffusion import GaussianDiffusion
+from .diffusion import GaussianDiffusion, mixture_oracle
 
 # %% auto #0
-__all__ = ['StepFn', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'ddpm_step', 'ddim_step', 'spaced_timesteps',
-           'sample', 'draw_samples']
+__all__ = ['StepFn', 'SPACINGS', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'ddpm_step', 'ddim_step',
+           'spaced_timesteps', 'sample', 'draw_samples']
 
 # %% ../nbs/05_samplers.ipynb #64b7612b
 StepFn = Callable[..., tuple[Tensor, Tensor]]  # (eps, xt, t, t_next, generator) -> (x_next, pred_x0)
 
 # %% ../nbs/05_samplers.ipynb #869cd02c
 class Trajectory(NamedTuple):
-    "States visited by a sampler, for figures: `t[k]` is the step index of `xt[k]`; `pred_x0[k]` is the estimate made there."
+    "States a sampler visited, for figures: `xt[k]` is the state at step index `t[k]` that the network saw, `pred_x0[k]` the x_0 estimate made from it."
     t: list[int]
     xt: list[Tensor]
     pred_x0: list[Tensor]
+
 
 # %% ../nbs/05_samplers.ipynb #b3fa141f
 @torch.no_grad()
@@ -33,28 +34,33 @@ def sample_loop(step: StepFn, # the step function
                 timesteps: Sequence[int], # strictly decreasing step indices to visit, starting at T-1
                 generator: torch.Generator | None = None, # randomness for the step function
                 progress: bool = False, # show a progress bar
-                trajectory: bool = False, # also return every state and x_0 estimate
+                trajectory: bool = False, # also return every visited state (x_T first) and its x_0 estimate
                ) -> Tensor | tuple[Tensor, Trajectory]: # the final state x_0 (and the trajectory)
     "Run a sampler: call the network once per step index and let `step` produce the next state."
+    if getattr(step, 'every_step', False) and list(timesteps) != list(range(len(timesteps) - 1, -1, -1)):
+        raise ValueError("the ancestral sampler walks every step (t_next = t - 1) down to 0; use DDIM for a shorter schedule")
     traj = Trajectory([], [], [])
     for k, i in enumerate(tqdm(timesteps, desc='sampling', disable=not progress)):
         t = torch.full((x.shape[0],), int(i), dtype=torch.long, device=x.device)
         t_next = int(timesteps[k + 1]) if k + 1 < len(timesteps) else -1
-        x, pred_x0 = step(model(x, t), x, t, t_next, generator)
+        x_next, pred_x0 = step(model(x, t), x, t, t_next, generator)
         if trajectory: traj.t.append(int(i)); traj.xt.append(x.cpu()); traj.pred_x0.append(pred_x0.cpu())
+        x = x_next
     return (x, traj) if trajectory else x
+
 
 # %% ../nbs/05_samplers.ipynb #dfaab624
 def ddpm_step(diffusion: GaussianDiffusion, # the process; its `var_type` fixes sigma_t
               clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data)
              ) -> StepFn:
-    "The ancestral step of Algorithm 2, @eq-ancestral-step; it needs the full schedule (t_next = t - 1)."
+    "The ancestral step of Algorithm 2, @eq-ancestral-step; `sample_loop` refuses it on anything but the full schedule."
     def step(eps, xt, t, t_next, generator):
-        if t_next != int(t[0]) - 1: raise ValueError("the ancestral sampler walks every step (t_next = t - 1); use DDIM for a shorter schedule")
         p = diffusion.p_mean_variance(eps, xt, t, clip_x0=clip_x0)
         if t_next < 0: return p.mean, p.pred_x0
         return p.mean + p.variance.sqrt() * gaussian(xt.shape, generator, xt.dtype, xt.device), p.pred_x0
+    step.every_step = True  # t_next = t - 1 always: checked once by the loop, not by reading t (a GPU sync) at each step
     return step
+
 
 # %% ../nbs/05_samplers.ipynb #70268234
 def ddim_step(diffusion: GaussianDiffusion, # the process (its alpha_bar; var_type is not used)
@@ -64,31 +70,44 @@ def ddim_step(diffusion: GaussianDiffusion, # the process (its alpha_bar; var_ty
     "The DDIM step of @eq-ddim-step from step t to any earlier step t_next (-1: to x_0)."
     if not 0.0 <= eta <= 1.0: raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: DDPM's variance); got {eta}")
     def step(eps, xt, t, t_next, generator):
-        ab_t = extract(diffusion.alpha_bar, t, xt)
-        ab_next = extract(diffusion.alpha_bar, torch.full_like(t, t_next), xt) if t_next >= 0 else torch.ones_like(ab_t)
+        # float64, as the schedule: 1 - ab_t / ab_next cancels badly in float32 when the two steps are close
+        ab_t = extract(diffusion.alpha_bar, t, xt, torch.float64)
+        ab_next = extract(diffusion.alpha_bar, torch.full_like(t, t_next), xt, torch.float64) if t_next >= 0 else torch.ones_like(ab_t)
         pred_x0 = diffusion.predict_x0_from_eps(xt, t, eps)
         if clip_x0:
             pred_x0 = pred_x0.clamp(-1, 1)
             eps = diffusion.predict_eps_from_x0(xt, t, pred_x0)
         if t_next < 0: return pred_x0, pred_x0
         sigma = eta * ((1 - ab_next) / (1 - ab_t) * (1 - ab_t / ab_next)).sqrt()
-        x = ab_next.sqrt() * pred_x0 + (1 - ab_next - sigma ** 2).clamp(min=0).sqrt() * eps
-        return (x + sigma * gaussian(xt.shape, generator, xt.dtype, xt.device) if eta > 0 else x), pred_x0
+        c_eps = (1 - ab_next - sigma ** 2).clamp(min=0).sqrt()
+        x = ab_next.sqrt().to(xt.dtype) * pred_x0 + c_eps.to(xt.dtype) * eps
+        return (x + sigma.to(xt.dtype) * gaussian(xt.shape, generator, xt.dtype, xt.device) if eta > 0 else x), pred_x0
     return step
 
 # %% ../nbs/05_samplers.ipynb #3bd7c9cb
+SPACINGS = ('even', 'strided')
+
 def spaced_timesteps(T: int, # length of the schedule
-                     K: int, # number of steps to take, 1 <= K <= T
-                    ) -> list[int]: # K distinct step indices, decreasing from T-1 to 0
-    "K step indices spread evenly over [0, T-1], largest first."
+                     K: int, # number of steps asked for, 1 <= K <= T
+                     spacing: str = 'even', # 'even' (K steps from T-1 to 0) or 'strided' (range(0, T, T // K), as Song et al.'s code)
+                    ) -> list[int]: # distinct step indices, decreasing, ending at 0
+    "The step indices a sampler visits, largest first."
     if isinstance(K, bool) or not isinstance(K, int) or not 1 <= K <= T:
         raise ValueError(f"the number of sampling steps must be an integer in 1..{T} (the schedule's length); got {K!r}")
+    if spacing not in SPACINGS: raise ValueError(f"unknown spacing {spacing!r}; choose one of {list(SPACINGS)}")
+    if spacing == 'strided': return list(range(0, T, T // K))[::-1]
     if K == 1: return [T - 1]
     return sorted({round(i * (T - 1) / (K - 1)) for i in range(K)}, reverse=True)
+
 
 # %% ../nbs/05_samplers.ipynb #f81967e8
 SAMPLERS = ('ddpm', 'ddim')
 SAMPLE_PRECISIONS = ('fp32', 'bf16')
+
+def _device_of(model) -> torch.device:
+    "Where `model`'s parameters live (the CPU for a plain function or a parameter-free module)."
+    params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
+    return params[0].device if params else torch.device('cpu')
 
 def _check_precision(precision: str) -> str:
     if precision not in SAMPLE_PRECISIONS: raise ValueError(f"unknown precision {precision!r}; choose one of {list(SAMPLE_PRECISIONS)}")
@@ -101,10 +120,10 @@ def _autocast_bf16(model, device: torch.device):
     return net
 
 # %% ../nbs/05_samplers.ipynb #603c0a4f
-def _plan(diffusion: GaussianDiffusion, sampler: str, steps: int | None, eta: float, clip_x0: bool) -> tuple[StepFn, list[int]]:
+def _plan(diffusion: GaussianDiffusion, sampler: str, steps: int | None, eta: float, clip_x0: bool, spacing: str = 'even') -> tuple[StepFn, list[int]]:
     "The step function and the step indices of a sampler's settings, refusing settings that make no sense."
     if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {list(SAMPLERS)}")
-    timesteps = spaced_timesteps(diffusion.T, diffusion.T if steps is None else steps)
+    timesteps = spaced_timesteps(diffusion.T, diffusion.T if steps is None else steps, spacing)
     if sampler == 'ddpm' and len(timesteps) != diffusion.T:
         raise ValueError(f"the ddpm sampler takes every one of the {diffusion.T} steps; use the ddim sampler for {steps} steps")
     return (ddpm_step(diffusion, clip_x0=clip_x0) if sampler == 'ddpm' else ddim_step(diffusion, eta=eta, clip_x0=clip_x0)), timesteps
@@ -114,6 +133,7 @@ def sample(diffusion: GaussianDiffusion,
            shape: Sequence[int], # shape of the batch to draw, `(B, ...)`
            sampler: str = 'ddpm', # 'ddpm' (Algorithm 2, every step) or 'ddim'
            steps: int | None = None, # network evaluations: T for 'ddpm'; any 1..T for 'ddim' (default T)
+           spacing: str = 'even', # how 'ddim' picks its steps: 'even' or 'strided' (see `spaced_timesteps`)
            eta: float = 0.0, # DDIM's eta
            clip_x0: bool = False, # clip predicted x_0 to [-1, 1] (image data)
            generator: torch.Generator | None = None, # CPU generator for x_T and every noise draw
@@ -124,20 +144,13 @@ def sample(diffusion: GaussianDiffusion,
            precision: str = 'fp32', # 'fp32', or 'bf16': the network runs under bf16 autocast (the sampler's arithmetic stays in `dtype`)
           ) -> Tensor | tuple[Tensor, Trajectory]:
     "Draw samples from the reverse process of `diffusion` with the network `model`."
-    step, timesteps = _plan(diffusion, sampler, steps, eta, clip_x0)
-    if device is None:
-        params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
-        device = params[0].device if params else torch.device('cpu')
+    step, timesteps = _plan(diffusion, sampler, steps, eta, clip_x0, spacing)
+    device = _device_of(model) if device is None else torch.device(device)
     x = gaussian(tuple(shape), generator, dtype, device)
-    net = _autocast_bf16(model, torch.device(device)) if _check_precision(precision) == 'bf16' else model
+    net = _autocast_bf16(model, device) if _check_precision(precision) == 'bf16' else model
     return sample_loop(step, net, x, timesteps, generator=generator, progress=progress, trajectory=trajectory)
 
 # %% ../nbs/05_samplers.ipynb #331eafaf
-def _device_of(model) -> torch.device:
-    "Where `model`'s parameters live (the CPU for a plain function or a parameter-free module)."
-    params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
-    return params[0].device if params else torch.device('cpu')
-
 def _counting(model, bar: tqdm):
     "`model`, with each call ticked off on the progress bar `bar`."
     def net(x, t):
@@ -153,13 +166,13 @@ def draw_samples(diffusion: GaussianDiffusion,
                  batch_size: int = 500, # samples per batch
                  seed: int = 0, # seeds the one CPU generator that every batch draws from, in order
                  progress: bool = False, # one bar over every network call of every batch (rate and ETA)
-                 **kw, # settings of `sample`: sampler, steps, eta, clip_x0, device, dtype, precision
+                 **kw, # settings of `sample`: sampler, steps, spacing, eta, clip_x0, device, dtype, precision
                 ) -> Tensor: # `(n, *item_shape)`, on the CPU
     "Draw `n` samples in batches from one generator seeded once: with `n <= batch_size` this is `sample` with that seed."
     for name, v in (('n', n), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be a positive integer; got {v!r}")
     _check_precision(kw.get('precision', 'fp32'))
-    calls = len(_plan(diffusion, kw.get('sampler', 'ddpm'), kw.get('steps'), kw.get('eta', 0.0), False)[1])  # checks every setting
+    calls = len(_plan(diffusion, kw.get('sampler', 'ddpm'), kw.get('steps'), kw.get('eta', 0.0), False, kw.get('spacing', 'even'))[1])  # checks every setting
     kw['device'] = kw.get('device') or _device_of(model)
     g, out = torch.Generator().manual_seed(seed), []
     with tqdm(total=-(-n // batch_size) * calls, unit='call', desc=f"sampling {n}", disable=not progress, dynamic_ncols=True) as bar:

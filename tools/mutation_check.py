@@ -15,8 +15,20 @@ MUTATIONS = [
  ('03_losses', '+ (mean1 - mean2) ** 2 * torch.exp(-logvar2)', '- (mean1 - mean2) ** 2 * torch.exp(-logvar2)', 'KL sign of the mean term'),
  ('03_losses', '(x + PIXEL_BIN_HALF_WIDTH - means)', '(x + 2 * PIXEL_BIN_HALF_WIDTH - means)', 'decoder bin edge'),
  ('04_diffusion', "* eps) / extract(self.alpha.sqrt(), t, xt)", "* eps) / extract(self.alpha, t, xt)", 'eps-mean divides by alpha instead of sqrt(alpha)'),
- ('04_diffusion', 'torch.cat([self.posterior_variance[1:2], self.betas[1:]])', 'torch.cat([self.posterior_variance[1:2], self.betas[:-1]])', 'fixed_large variance off by one step'),
+ ('00_core', 'values=not isinstance(t, Tensor) or t.is_cpu)', 'values=True)', 'extract reads t on every device (a GPU sync per call)'),
+ ('04_diffusion', "else self.betas[1:]", "else self.betas[:-1]", 'fixed_large variance off by one step'),
+ ('04_diffusion', 'torch.cat([self.posterior_variance[1:2], rest])', 'torch.cat([self.posterior_variance[0:1], rest])', 'decoder variance 0 at index 0 (variance and log-variance disagree)'),
+ ('04_diffusion', '- diff.shape[-1] / 2 * v.log()).softmax(1)', ').softmax(1)', 'mixture oracle drops the log-determinant of each component'),
+ ('04_diffusion', 'for step in range(3000):', 'for step in range(800):', 'Algorithm 1 run too short to learn the two modes (the old run)'),
  ('05_samplers', 'if t_next < 0: return p.mean, p.pred_x0', 'if t_next < -1: return p.mean, p.pred_x0', 'noise added at the last step'),
+ ('05_samplers', 'traj.xt.append(x.cpu())', 'traj.xt.append(x_next.cpu())', 'trajectory records each state one step late'),
+ ('05_samplers', 'extract(diffusion.alpha_bar, torch.full_like(t, t_next), xt, torch.float64)', 'extract(diffusion.alpha_bar, t - 1, xt, torch.float64)', 'DDIM uses alpha_bar[t-1] instead of alpha_bar[t_next]'),
+ ('05_samplers', 'c_eps = (1 - ab_next - sigma ** 2)', 'c_eps = (1 - ab_next)', 'DDIM noise coefficient ignores sigma_t(eta)'),
+ ('05_samplers', '* (1 - ab_t / ab_next)).sqrt()', '* (1 - ab_t)).sqrt()', 'DDIM sigma_t(eta) uses 1 - alpha_bar_t'),
+ ('05_samplers', "list(range(0, T, T // K))[::-1]", "list(range(0, T, T // K + 1))[::-1]", 'strided spacing with the wrong stride'),
+ ('05_samplers', 'step.every_step = True', 'step.every_step = False', 'ancestral step accepted on a skipped schedule'),
+ ('05_samplers', 'out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=g, **kw).cpu())', 'out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=torch.Generator().manual_seed(seed + i), **kw).cpu())', 'draw_samples reseeds each batch'),
+ ('09_metrics', 'logp = (counts / counts.sum(1, keepdim=True)).log2()', 'logp = (counts / len(train)).log2()', 'categorical baseline forgets the smoothing in its normaliser'),
 ]
 env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PATH': f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 caught = 0
