@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, PRECISIONS, load_run, resume_settings, saved_config, set_cpu_threads, CpuThreads
-from .samplers import draw_samples, SAMPLERS, SAMPLE_PRECISIONS, _counting
+from .samplers import draw_samples, SAMPLERS, SPACINGS, SAMPLE_PRECISIONS, _counting, _plan, network_calls
+from . import solvers  # registers the samplers 'heun', 'dpmpp-2m' and the spacings 'logsnr', 'karras'
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics
 from .diffusion import VAR_TYPES
@@ -143,14 +144,18 @@ def cmd_train(a: argparse.Namespace) -> int:
 # %% ../nbs/10_cli.ipynb #42dce07c
 def _sampling_args(p):
     p.add_argument('--ckpt', required=True, help='a run folder (its newest checkpoint) or a ckpt-*.pt file')
-    p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (all T steps); ddim: Song et al.')
-    p.add_argument('--steps', type=int, default=None, help='network evaluations (ddim: 1..T); default: T')
+    p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (all T steps); ddim: Song et al.; '
+                   'heun (2 network calls a step), dpmpp-2m (1): ODE solvers of Karras et al. and Lu et al.')
+    p.add_argument('--steps', type=_ints, default=None, help='sampling steps, 1..T (ddpm: T only); eval takes several, e.g. 5,10,20, '
+                   'one FID each; default: T')
+    p.add_argument('--spacing', default='even', choices=list(SPACINGS), help="which steps: even (uniform in t), strided (Song et al.'s code), "
+                   'logsnr (uniform in log-SNR), karras (Karras et al., rho = 7)')
     p.add_argument('--eta', type=float, default=0.0, help='DDIM eta in [0, 1]')
     p.add_argument('--seed', type=int, default=0, help='seeds the one generator that every batch draws from, in order')
     p.add_argument('--batch-size', type=int, default=500, help='samples per batch')
     p.add_argument('--no-ema', action='store_true', help='use the raw weights instead of their EMA')
     p.add_argument('--clip', action=argparse.BooleanOptionalAction, default=None,
-                   help='clip the predicted x_0 to [-1, 1]; default: on for ddpm as in Ho et al.\'s code, off for ddim as in Song et al.\'s')
+                   help='clip the predicted x_0 to [-1, 1]; default: on for ddpm as in Ho et al.\'s code, off for the others (ddim as in Song et al.\'s)')
     p.add_argument('--precision', default='fp32', choices=list(SAMPLE_PRECISIONS), help='bf16: the network under bf16 autocast (fast on GPUs and CPUs with bf16 instructions)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ...; default: cuda if available')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
@@ -186,11 +191,14 @@ def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, eta, clip,
     "Draw `n` samples with the sampler settings of `a` through `draw_samples`; returns them and how they were made."
     shape, images = info['data_shape'], len(info['data_shape']) == 3
     clip = (a.sampler == 'ddpm') if a.clip is None else a.clip
+    if a.steps and len(a.steps) > 1: raise ValueError(f"one --steps at a time here; got {','.join(map(str, a.steps))} (eval --metrics fid takes several)")
+    steps = a.steps[0] if a.steps else None
     t0 = time.time()
     threads = _adaptive_threads()
     x = draw_samples(diffusion, threads.wrap(model) if threads else model, n, shape, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress,
-                     sampler=a.sampler, steps=a.steps, eta=a.eta, clip_x0=images and clip, precision=a.precision, device=next(model.parameters()).device)
-    desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'steps': a.steps or diffusion.T,
+                     sampler=a.sampler, steps=steps, spacing=a.spacing, eta=a.eta, clip_x0=images and clip, precision=a.precision, device=next(model.parameters()).device)
+    desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'spacing': a.spacing, 'steps': steps or diffusion.T,
+            'nfe': network_calls(*_plan(diffusion, a.sampler, steps, a.eta, False, a.spacing)),
             'eta': a.eta if a.sampler == 'ddim' else None, 'var_type': diffusion.var_type, 'clip_x0': images and clip, 'precision': a.precision,
             'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'seconds': round(time.time() - t0, 2)}
     return as_saved(x), desc
@@ -208,7 +216,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
         np.savez(out, arr_0=arr)
     elif x.ndim == 4: save_grid(x, out, scale=max(1, 64 // x.shape[-1]))
     else: save_points(x, out)
-    print(f"wrote {len(x)} samples to {out} ({desc['sampler']}, {desc['steps']} steps, {desc['seconds']:.1f} s)")
+    print(f"wrote {len(x)} samples to {out} ({desc['sampler']}, {desc['steps']} steps, {desc['nfe']} network calls each, {desc['seconds']:.1f} s)")
     return 0
 
 # %% ../nbs/10_cli.ipynb #d0b381e6
@@ -237,19 +245,24 @@ def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
             'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term',
             'seconds': round(time.time() - t0, 1)}
 
-def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict) -> dict:
-    "FID of `--n` samples, taken exactly as `ddpm_lit sample` saves them, against the train split, with how it was obtained."
+def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict) -> dict | list[dict]:
+    "FID of `--n` samples, taken exactly as `ddpm_lit sample` saves them, against the train split, with how it was obtained; a list, one per count, for several `--steps`."
     _check_n(a.n); _check_n(a.batch_size, '--batch-size')
-    x, desc = draw(a, a.n, model, diffusion, info)
+    counts = a.steps or (None,)
+    for K in counts: _plan(diffusion, a.sampler, K, a.eta, False, a.spacing)  # every count checked before any sampling
     ref = items(get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels))
     if cfg.dataset in metrics.FEATURE_RECIPES:
         net, finfo = metrics.feature_net(cfg.dataset, root=cfg.data_root, progress=not a.no_progress)  # trained once, then cached
-        value = metrics.fid_from_features(metrics.features(net, x), metrics.features(net, ref))
-        kind = f"offline FID: {finfo['extractor']}, test accuracy {finfo['test_accuracy']:.3f}"
-    else: value, kind = metrics.inception_fid(x, ref)['fid'], 'Inception FID (torch-fidelity)'
-    return {'value': value, 'n': len(x), 'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
-            'samples': 'as saved: clamped to [-1, 1] and quantized to 256 levels',
-            'sampler': {k: desc[k] for k in ('sampler', 'steps', 'eta', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']}
+        ref_features = metrics.features(net, ref)
+        fid, kind = lambda x: metrics.fid_from_features(metrics.features(net, x), ref_features), f"offline FID: {finfo['extractor']}, test accuracy {finfo['test_accuracy']:.3f}"
+    else: fid, kind = lambda x: metrics.inception_fid(x, ref)['fid'], 'Inception FID (torch-fidelity)'
+    out = []
+    for K in counts:
+        x, desc = draw(argparse.Namespace(**{**vars(a), 'steps': K and (K,)}), a.n, model, diffusion, info)
+        out.append({'value': fid(x), 'n': len(x), 'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
+                    'samples': 'as saved: clamped to [-1, 1] and quantized to 256 levels',
+                    'sampler': {k: desc[k] for k in ('sampler', 'spacing', 'steps', 'nfe', 'eta', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']})
+    return out[0] if len(out) == 1 else out
 
 EVALS = {'bpd': eval_bpd, 'fid': eval_fid} # what `ddpm_lit eval --metrics` can measure
 
@@ -271,8 +284,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
         b = res['bpd']
         rows.append(('bits/dim (test)', f"{b['value']:.4f} +- {b['se']:.4f}  (n={b['n']}, T={b['T']}; prior {b['prior']:.2e}, decoder {b['decoder']:.4f})"))
     if 'fid' in res:
-        f = res['fid']
-        rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {f['sampler']['sampler']} {f['sampler']['steps']} steps)"))
+        for f in res['fid'] if isinstance(res['fid'], list) else [res['fid']]:
+            s = f['sampler']
+            rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {s['sampler']} {s['spacing']} {s['steps']} steps, {s['nfe']} NFE)"))
         rows.append(('features', f['features']))
     for k, v in rows: print(f"{k:>16}: {v}")
     if a.out: Path(a.out).write_text(json.dumps(res, indent=1) + '\n')

@@ -12,11 +12,11 @@ from .core import extract, gaussian
 from .diffusion import GaussianDiffusion, mixture_oracle
 
 # %% auto #0
-__all__ = ['StepFn', 'SPACINGS', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'ddpm_step', 'ddim_step',
-           'spaced_timesteps', 'sample', 'draw_samples']
+__all__ = ['StepFn', 'T_SPACINGS', 'SPACINGS', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'network_calls',
+           'ddpm_step', 'ddim_step', 'spaced_timesteps', 'sample', 'draw_samples']
 
 # %% ../nbs/05_samplers.ipynb #64b7612b
-StepFn = Callable[..., tuple[Tensor, Tensor]]  # (eps, xt, t, t_next, generator) -> (x_next, pred_x0)
+StepFn = Callable[..., tuple[Tensor, Tensor]]  # (eps, xt, t, t_next, generator[, model]) -> (x_next, pred_x0); `model` only for a step with `extra_calls`
 
 # %% ../nbs/05_samplers.ipynb #869cd02c
 class Trajectory(NamedTuple):
@@ -39,14 +39,21 @@ def sample_loop(step: StepFn, # the step function
     "Run a sampler: call the network once per step index and let `step` produce the next state."
     if getattr(step, 'every_step', False) and list(timesteps) != list(range(len(timesteps) - 1, -1, -1)):
         raise ValueError("the ancestral sampler walks every step (t_next = t - 1) down to 0; use DDIM for a shorter schedule")
+    extra = {'model': model} if hasattr(step, 'extra_calls') else {}  # a step that calls the network itself gets the loop's model
     traj = Trajectory([], [], [])
     for k, i in enumerate(tqdm(timesteps, desc='sampling', disable=not progress)):
         t = torch.full((x.shape[0],), int(i), dtype=torch.long, device=x.device)
         t_next = int(timesteps[k + 1]) if k + 1 < len(timesteps) else -1
-        x_next, pred_x0 = step(model(x, t), x, t, t_next, generator)
+        x_next, pred_x0 = step(model(x, t), x, t, t_next, generator, **extra)
         if trajectory: traj.t.append(int(i)); traj.xt.append(x.cpu()); traj.pred_x0.append(pred_x0.cpu())
         x = x_next
     return (x, traj) if trajectory else x
+
+def network_calls(step: StepFn, # the step function
+                  timesteps: Sequence[int], # the step indices `sample_loop` walks
+                 ) -> int: # network evaluations (NFE) of one run of the loop
+    "How many times `sample_loop` calls the network: once per step, plus the calls `step` makes itself (`step.extra_calls`)."
+    return len(timesteps) + (step.extra_calls(timesteps) if hasattr(step, 'extra_calls') else 0)
 
 
 # %% ../nbs/05_samplers.ipynb #dfaab624
@@ -85,23 +92,33 @@ def ddim_step(diffusion: GaussianDiffusion, # the process (its alpha_bar; var_ty
     return step
 
 # %% ../nbs/05_samplers.ipynb #3bd7c9cb
-SPACINGS = ('even', 'strided')
+T_SPACINGS = ('even', 'strided')  # the spacings that need only T
+
+def _check_steps(T: int, K: int):
+    "Refuse a number of sampling steps that is not an integer in 1..T."
+    if isinstance(K, bool) or not isinstance(K, int) or not 1 <= K <= T:
+        raise ValueError(f"the number of sampling steps must be an integer in 1..{T} (the schedule's length); got {K!r}")
 
 def spaced_timesteps(T: int, # length of the schedule
                      K: int, # number of steps asked for, 1 <= K <= T
                      spacing: str = 'even', # 'even' (K steps from T-1 to 0) or 'strided' (range(0, T, T // K), as Song et al.'s code)
                     ) -> list[int]: # distinct step indices, decreasing, ending at 0
     "The step indices a sampler visits, largest first."
-    if isinstance(K, bool) or not isinstance(K, int) or not 1 <= K <= T:
-        raise ValueError(f"the number of sampling steps must be an integer in 1..{T} (the schedule's length); got {K!r}")
-    if spacing not in SPACINGS: raise ValueError(f"unknown spacing {spacing!r}; choose one of {list(SPACINGS)}")
+    _check_steps(T, K)
+    if spacing not in T_SPACINGS: raise ValueError(f"unknown spacing {spacing!r}; choose one of {list(T_SPACINGS)}")
     if spacing == 'strided': return list(range(0, T, T // K))[::-1]
     if K == 1: return [T - 1]
     return sorted({round(i * (T - 1) / (K - 1)) for i in range(K)}, reverse=True)
 
+# every spacing by name, as a function of (diffusion, K) -> step indices; the solvers chapter adds 'logsnr' and 'karras'
+SPACINGS = {'even': lambda diffusion, K: spaced_timesteps(diffusion.T, K, 'even'),
+            'strided': lambda diffusion, K: spaced_timesteps(diffusion.T, K, 'strided')}
+
 
 # %% ../nbs/05_samplers.ipynb #f81967e8
-SAMPLERS = ('ddpm', 'ddim')
+# every sampler by name, as a factory (diffusion, eta, clip_x0) -> step function; the solvers chapter adds 'heun' and 'dpmpp-2m'
+SAMPLERS = {'ddpm': lambda diffusion, eta, clip_x0: ddpm_step(diffusion, clip_x0=clip_x0),
+            'ddim': lambda diffusion, eta, clip_x0: ddim_step(diffusion, eta=eta, clip_x0=clip_x0)}
 SAMPLE_PRECISIONS = ('fp32', 'bf16')
 
 def _device_of(model) -> torch.device:
@@ -123,17 +140,18 @@ def _autocast_bf16(model, device: torch.device):
 def _plan(diffusion: GaussianDiffusion, sampler: str, steps: int | None, eta: float, clip_x0: bool, spacing: str = 'even') -> tuple[StepFn, list[int]]:
     "The step function and the step indices of a sampler's settings, refusing settings that make no sense."
     if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {list(SAMPLERS)}")
-    timesteps = spaced_timesteps(diffusion.T, diffusion.T if steps is None else steps, spacing)
+    if spacing not in SPACINGS: raise ValueError(f"unknown spacing {spacing!r}; choose one of {list(SPACINGS)}")
+    timesteps = SPACINGS[spacing](diffusion, diffusion.T if steps is None else steps)
     if sampler == 'ddpm' and len(timesteps) != diffusion.T:
         raise ValueError(f"the ddpm sampler takes every one of the {diffusion.T} steps; use the ddim sampler for {steps} steps")
-    return (ddpm_step(diffusion, clip_x0=clip_x0) if sampler == 'ddpm' else ddim_step(diffusion, eta=eta, clip_x0=clip_x0)), timesteps
+    return SAMPLERS[sampler](diffusion, eta, clip_x0), timesteps
 
 def sample(diffusion: GaussianDiffusion,
            model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
            shape: Sequence[int], # shape of the batch to draw, `(B, ...)`
-           sampler: str = 'ddpm', # 'ddpm' (Algorithm 2, every step) or 'ddim'
-           steps: int | None = None, # network evaluations: T for 'ddpm'; any 1..T for 'ddim' (default T)
-           spacing: str = 'even', # how 'ddim' picks its steps: 'even' or 'strided' (see `spaced_timesteps`)
+           sampler: str = 'ddpm', # 'ddpm' (Algorithm 2, every step), 'ddim', or a solver of the solvers chapter ('heun', 'dpmpp-2m')
+           steps: int | None = None, # steps: T for 'ddpm'; any 1..T for the others (default T)
+           spacing: str = 'even', # how the steps are picked: a name in `SPACINGS` ('even', 'strided'; 'logsnr', 'karras' from the solvers chapter)
            eta: float = 0.0, # DDIM's eta
            clip_x0: bool = False, # clip predicted x_0 to [-1, 1] (image data)
            generator: torch.Generator | None = None, # CPU generator for x_T and every noise draw
@@ -172,7 +190,7 @@ def draw_samples(diffusion: GaussianDiffusion,
     for name, v in (('n', n), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be a positive integer; got {v!r}")
     _check_precision(kw.get('precision', 'fp32'))
-    calls = len(_plan(diffusion, kw.get('sampler', 'ddpm'), kw.get('steps'), kw.get('eta', 0.0), False, kw.get('spacing', 'even'))[1])  # checks every setting
+    calls = network_calls(*_plan(diffusion, kw.get('sampler', 'ddpm'), kw.get('steps'), kw.get('eta', 0.0), False, kw.get('spacing', 'even')))  # checks every setting
     kw['device'] = kw.get('device') or _device_of(model)
     g, out = torch.Generator().manual_seed(seed), []
     with tqdm(total=-(-n // batch_size) * calls, unit='call', desc=f"sampling {n}", disable=not progress, dynamic_ncols=True) as bar:

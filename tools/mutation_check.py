@@ -1,6 +1,7 @@
 """Mutation check: plant a known bug in a notebook (one at a time) and confirm its tests fail.
 
-Run from the repository root with the dev environment: `python tools/mutation_check.py`. Each mutant is
+Run from the repository root with the dev environment: `python tools/mutation_check.py` (or with
+notebook names, e.g. `python tools/mutation_check.py 12_solvers`, for their mutants only). Each mutant is
 written next to its notebook as nbs/_mut_*.ipynb (without the export cell) and deleted after its run.
 """
 import json, subprocess, sys, os, shutil
@@ -28,10 +29,18 @@ MUTATIONS = [
  ('05_samplers', "list(range(0, T, T // K))[::-1]", "list(range(0, T, T // K + 1))[::-1]", 'strided spacing with the wrong stride'),
  ('05_samplers', 'step.every_step = True', 'step.every_step = False', 'ancestral step accepted on a skipped schedule'),
  ('05_samplers', 'out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=g, **kw).cpu())', 'out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=torch.Generator().manual_seed(seed + i), **kw).cpu())', 'draw_samples reseeds each batch'),
+ ('12_solvers', 'return _x_of(xbar + (sigma_next - sigma) * d, sigma_next, xt.dtype)', 'return _x_of(xbar + (sigma_next - sigma) * d, sigma, xt.dtype)', 'Euler step maps x_bar back to x with the current sigma'),
+ ('12_solvers', 'd2 = _slope(diffusion, model(x_euler, t2), x_euler, t2, clip_x0)[2]', 'd2 = _slope(diffusion, model(x_euler, t), x_euler, t2, clip_x0)[2]', "Heun's correction asks the network at the wrong sigma (t, not t_next)"),
+ ('12_solvers', "r = (lam - prev['lam']) / h", 'r = 1.0', 'DPM-Solver++(2M) with the ratio r = 1 (the equal-step formula on unequal steps)'),
+ ('12_solvers', "D = (1 + 1 / (2 * r)) * x0 - 1 / (2 * r) * prev['x0']", "D = (1 + 1 / r) * x0 - 1 / r * prev['x0']", 'DPM-Solver++(2M) extrapolates x_0 a whole step ahead instead of half'),
+ ('12_solvers', 'KARRAS_RHO = 7.0', 'KARRAS_RHO = 3.0', 'Karras spacing with rho = 3'),
+ ('12_solvers', 'step.extra_calls = lambda timesteps: len(timesteps) - 1', 'step.extra_calls = lambda timesteps: len(timesteps)', "Heun's network calls miscounted (the progress bar's total)"),
  ('09_metrics', 'logp = (counts / counts.sum(1, keepdim=True)).log2()', 'logp = (counts / len(train)).log2()', 'categorical baseline forgets the smoothing in its normaliser'),
 ]
 env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PATH': f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 caught = 0
+only = set(sys.argv[1:])  # notebook names to restrict the run to, e.g. `12_solvers`; default: all
+MUTATIONS = [m for m in MUTATIONS if not only or m[0] in only]
 for nb, old, new, what in MUTATIONS:
     src = ROOT / 'nbs' / f'{nb}.ipynb'
     d = json.loads(src.read_text())
