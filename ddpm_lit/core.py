@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #7076bdeb
 from __future__ import annotations
-import math, os, random
+import inspect, math, os, random
 import numpy as np
 import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['append_dims', 'extract', 'mean_flat', 'seed_everything', 'gaussian', 'default_device']
+__all__ = ['append_dims', 'extract', 'mean_flat', 'seed_everything', 'gaussian', 'default_device', 'patch']
 
 # %% ../nbs/00_core.ipynb #1014e97a
 def append_dims(x: Tensor, # tensor of shape `(B,)` or any shape
@@ -70,3 +70,12 @@ def gaussian(shape, # shape of the draw
 def default_device() -> torch.device:
     "The first CUDA device if one is available, else the CPU."
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+# %% ../nbs/00_core.ipynb #731d7d93
+def patch(f):
+    "Attach `f` as a method of the class that its `self` argument is annotated with (as fastcore's `@patch`)."
+    base = inspect.unwrap(f)  # through decorators such as torch.no_grad, to the function as written
+    cls = base.__annotations__['self']
+    cls = base.__globals__[cls] if isinstance(cls, str) else cls  # a string under `from __future__ import annotations`
+    setattr(cls, base.__name__, f)
+    return f

@@ -13,7 +13,7 @@ from .diffusion import GaussianDiffusion
 
 # %% auto #0
 __all__ = ['StepFn', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'ddpm_step', 'ddim_step', 'spaced_timesteps',
-           'sample']
+           'sample', 'draw_samples']
 
 # %% ../nbs/05_samplers.ipynb #64b7612b
 StepFn = Callable[..., tuple[Tensor, Tensor]]  # (eps, xt, t, t_next, generator) -> (x_next, pred_x0)
@@ -127,3 +127,39 @@ def sample(diffusion: GaussianDiffusion,
     x = gaussian(tuple(shape), generator, dtype, device)
     net = _autocast_bf16(model, torch.device(device)) if _check_precision(precision) == 'bf16' else model
     return sample_loop(step, net, x, timesteps, generator=generator, progress=progress, trajectory=trajectory)
+
+# %% ../nbs/05_samplers.ipynb #331eafaf
+def _device_of(model) -> torch.device:
+    "Where `model`'s parameters live (the CPU for a plain function or a parameter-free module)."
+    params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
+    return params[0].device if params else torch.device('cpu')
+
+def _counting(model, bar: tqdm):
+    "`model`, with each call ticked off on the progress bar `bar`."
+    def net(x, t):
+        out = model(x, t)
+        bar.update(1)
+        return out
+    return net
+
+def draw_samples(diffusion: GaussianDiffusion,
+                 model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
+                 n: int, # how many samples
+                 item_shape: Sequence[int], # shape of one sample: `(C, H, W)` for images, `(D,)` for points
+                 batch_size: int = 500, # samples per batch
+                 seed: int = 0, # seeds the one CPU generator that every batch draws from, in order
+                 progress: bool = False, # one bar over every network call of every batch (rate and ETA)
+                 **kw, # settings of `sample`: sampler, steps, eta, clip_x0, device, dtype, precision
+                ) -> Tensor: # `(n, *item_shape)`, on the CPU
+    "Draw `n` samples in batches from one generator seeded once: with `n <= batch_size` this is `sample` with that seed."
+    for name, v in (('n', n), ('batch_size', batch_size)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be a positive integer; got {v!r}")
+    steps = kw.get('steps')
+    calls = len(spaced_timesteps(diffusion.T, diffusion.T if steps is None else steps))
+    kw['device'] = kw.get('device') or _device_of(model)
+    g, out = torch.Generator().manual_seed(seed), []
+    with tqdm(total=-(-n // batch_size) * calls, unit='call', desc=f"sampling {n}", disable=not progress, dynamic_ncols=True) as bar:
+        net = _counting(model, bar)
+        for i in range(0, n, batch_size):
+            out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=g, **kw).cpu())
+    return torch.cat(out)

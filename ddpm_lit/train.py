@@ -4,26 +4,26 @@
 
 # %% ../nbs/08_train.ipynb #ceaf702d
 from __future__ import annotations
-import dataclasses, hashlib, json, math, os, time, warnings
+import copy, dataclasses, hashlib, json, math, os, re, signal, threading, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import torch
 import torch.distributed as dist
 from torch import nn, Tensor
 from tqdm import tqdm
-from .core import default_device
+from .core import default_device, patch
 from .schedules import beta_schedule
 from .diffusion import GaussianDiffusion, VAR_TYPES
-from .samplers import sample
+from .samplers import draw_samples
 from .data import get_dataset, items, random_hflip, save_grid, save_points
 from .unet import PRESETS, PRESET_MODELS, count_params, padded_size
 
 # %% auto #0
 __all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP', 'SHORT_RUN_WARMUP',
-           'TrainConfig', 'TrainError', 'CheckpointError', 'TrainingDiverged', 'model_spec', 'make_model',
-           'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'save_checkpoint',
-           'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16', 'uses_channels_last',
-           'Trainer']
+           'RUN_FILES', 'TrainConfig', 'TrainError', 'CheckpointError', 'TrainingDiverged', 'TrainingInterrupted',
+           'model_spec', 'make_model', 'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator',
+           'batch_indices', 'remove_stale_tmp', 'save_checkpoint', 'load_checkpoint', 'checkpoints', 'load_run', 'Dist',
+           'setup_distributed', 'uses_bf16', 'uses_channels_last', 'Trainer', 'saved_config', 'ensure_run']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -47,6 +47,7 @@ class TrainConfig:
     channels: int | None = None # for folder data: force 1 or 3 channels
     data_root: str | None = None # where mnist/cifar10 files live (default $DDPM_LIT_DATA or ~/.cache/ddpm_lit)
     ckpt_every: int = 1000 # write a checkpoint every this many steps (and at the end)
+    ckpt_minutes: float = 10.0 # also write one when this many minutes have passed since the last (0: steps only)
     keep: int = 2 # how many checkpoints to keep
     log_every: int = 50 # write a metrics line every this many steps
     sample_every: int = 0 # write a sample grid every this many steps (0: only at the end)
@@ -57,7 +58,7 @@ class TrainConfig:
     device: str | None = None # default: cuda if available, else cpu
 
 # %% ../nbs/08_train.ipynb #ed3f0cf9
-RESUMABLE_FIELDS = ('steps', 'ckpt_every', 'keep', 'log_every', 'sample_every', 'n_samples', 'compile', 'device', 'data_root', 'precision', 'channels_last')
+RESUMABLE_FIELDS = ('steps', 'ckpt_every', 'ckpt_minutes', 'keep', 'log_every', 'sample_every', 'n_samples', 'compile', 'device', 'data_root', 'precision', 'channels_last')
 LOSSES = ('simple', 'vlb')
 PRECISIONS = ('auto', 'fp32', 'bf16')
 DEFAULT_PRESETS = {'digits': 'digits', 'mnist': 'mnist', 'fashion-mnist': 'mnist', 'cifar10': 'ddpm-cifar10'}
@@ -70,14 +71,31 @@ class CheckpointError(TrainError):
     "A checkpoint that is missing, truncated, modified, unsafe or of another kind."
 class TrainingDiverged(TrainError):
     "The loss stopped being finite."
+class TrainingInterrupted(KeyboardInterrupt):
+    "SIGINT (Ctrl-C) or SIGTERM stopped training, after a checkpoint of the current step was written."
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
 
 # %% ../nbs/08_train.ipynb #d7214185
+def _check_number(name: str, v, ok, meaning: str):
+    "Refuse `v` unless it is a real number for which `ok(v)` holds; `meaning` says what the setting needs."
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or not ok(v):
+        raise TrainError(f"{name} must be {meaning}; got {v!r}")
+
 def _check_config(cfg: TrainConfig):
-    "Refuse settings that cannot work, with the reason."
+    "Refuse settings that cannot work, or that would silently compute something else, with the reason."
     for name in ('steps', 'batch_size', 'ckpt_every', 'log_every', 'n_samples', 'keep', 'T'):
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise TrainError(f"{name} must be a positive integer; got {v!r}")
-    if not cfg.lr > 0: raise TrainError(f"lr must be positive; got {cfg.lr}")
+    for name in ('warmup', 'sample_every', 'seed'):
+        v = getattr(cfg, name)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0): raise TrainError(f"{name} must be a non-negative integer; got {v!r}")
+    _check_number('lr', cfg.lr, lambda v: 0 < v < math.inf, "a positive, finite learning rate (Ho et al.: 2e-4)")
+    _check_number('grad_clip', cfg.grad_clip, lambda v: v > 0, "a positive bound on the gradient norm (Ho et al.: 1.0; inf turns clipping off)")
+    _check_number('ema_decay', cfg.ema_decay, lambda v: 0 <= v < 1, "in [0, 1): the weight the average keeps per step (Ho et al.: 0.9999; 0 keeps no average)")
+    _check_number('ckpt_minutes', cfg.ckpt_minutes, lambda v: 0 <= v < math.inf, "a non-negative number of minutes (0: checkpoints every ckpt_every steps only)")
+    if 'dropout' in cfg.model: _check_number('dropout', cfg.model['dropout'], lambda v: 0 <= v < 1, "a probability in [0, 1)")
     if cfg.loss not in LOSSES: raise TrainError(f"unknown loss {cfg.loss!r}; choose one of {LOSSES}")
     if cfg.var_type not in VAR_TYPES: raise TrainError(f"unknown var_type {cfg.var_type!r}; choose one of {VAR_TYPES}")
     if cfg.precision not in PRECISIONS: raise TrainError(f"unknown precision {cfg.precision!r}; choose one of {PRECISIONS}")
@@ -167,14 +185,29 @@ def batch_indices(n: int, # items in the data set
     return torch.stack([perms[int(p) // n][int(p) % n] for p in pos]) if len(epochs) > 1 else perms[epochs[0]][pos % n]
 
 # %% ../nbs/08_train.ipynb #9b3d92a9
+_TMP_FILE = re.compile(r'^\..+\.tmp(\d+)(\.\w+)?$')  # what `_atomic_write` writes first: .NAME.tmpPID.SUFFIX
+
 def _atomic_write(path: Path, write):
-    "Call write(tmp_path), then rename tmp_path to path."
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    "Call write(tmp_path), then rename tmp_path to path; the temporary name keeps the suffix, so writers can tell the format."
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
+
+def _alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def remove_stale_tmp(folder: str | Path) -> list[Path]:
+    "Delete the temporary files that killed writers left in `folder` (those whose process is gone); returns them."
+    stale = [p for p in Path(folder).iterdir() if (m := _TMP_FILE.match(p.name)) and p.is_file()
+             and (int(m[1]) != os.getpid() and not _alive(int(m[1])))]
+    for p in stale: p.unlink()
+    return stale
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
@@ -210,11 +243,11 @@ def load_checkpoint(path: str | Path, # a `.pt` file written by `save_checkpoint
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        lines = [l.strip() for l in str(e).splitlines() if l.strip()]
-        why = next((l for l in lines if 'GLOBAL' in l or 'Unsupported' in l), lines[0] if lines else type(e).__name__)
-        kind = ('holds Python objects that a weights-only load refuses, since unpickling them could run code' if 'GLOBAL' in why
-                else 'is truncated, corrupt or not a PyTorch checkpoint')
-        raise CheckpointError(f"refusing to load {path}: it {kind} ({why[:100]})") from None
+        try: unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except Exception: unsafe = []  # not even a readable archive
+        if unsafe: raise CheckpointError(f"refusing to load {path}: it holds Python objects ({', '.join(unsafe[:3])}) that a weights-only "
+                                         "load refuses, since unpickling them could run code") from None
+        raise CheckpointError(f"refusing to load {path}: it is truncated, corrupt or not a PyTorch checkpoint ({type(e).__name__})") from None
     if not record.exists(): warnings.warn(f"{path} has no {record.name} record; it was loaded without an integrity check")
     if not isinstance(state, dict) or state.get('format') != format:
         found = state.get('format') if isinstance(state, dict) else type(state).__name__
@@ -303,67 +336,120 @@ class Trainer:
     "A training run of Algorithm 1 in a run folder."
     def __init__(self, cfg: TrainConfig, # settings
                  out: str | Path, # the run folder
-                 resume: bool = False, # continue the newest checkpoint in `out`
+                 resume: bool = False, # continue the run in `out` (from its newest checkpoint, or from step 0 if it has none yet)
                  dataset=None, # a data set object to use instead of `cfg.dataset` (e.g. in tests)
-                 progress: bool = True, # show a progress bar (rank 0)
+                 progress: bool = True, # show progress bars (rank 0)
                 ):
         _check_config(cfg)
-        cfg = dataclasses.replace(cfg, warmup=warmup_steps(cfg))  # fixed now, so a resume compares like with like
         self.out, self.progress = Path(out), progress
         self.dist = setup_distributed(cfg.device)
-        state = self._find_resume_state(cfg) if resume else None
-        if state is None: self._refuse_existing_run()
-        if state is not None: cfg = self._merge_resumed_config(cfg, state)
-        self.cfg = cfg
-        if cfg.batch_size % self.dist.world:
-            raise TrainError(f"batch size {cfg.batch_size} does not split over {self.dist.world} processes; use a multiple of {self.dist.world}")
-        self.data = dataset if dataset is not None else get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
-        self.shape = tuple(self.data.shape)
-        self.preset, self.model_kwargs = model_spec(cfg, self.shape)
-        torch.manual_seed(_seed(cfg.seed, -1))
-        self.model = make_model(self.preset, self.model_kwargs).to(self.dist.device)
-        self.ema = make_model(self.preset, self.model_kwargs).to(self.dist.device).requires_grad_(False)
-        self.ema.load_state_dict(self.model.state_dict())
-        self.channels_last = uses_channels_last(cfg, self.dist.device, self.shape)
-        if self.channels_last: self.model.to(memory_format=torch.channels_last); self.ema.to(memory_format=torch.channels_last)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=lr_at(cfg, 0), fused=self.dist.device.type in ('cuda', 'cpu'))
-        self.diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(self.dist.device)
-        self.step, self.last_ckpt = 0, None
-        if state is not None: self._load_state(state)
-        self.net = self.model
-        if self.dist.world > 1:
-            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=[self.dist.device.index] if self.dist.device.type == 'cuda' else None)
-        if cfg.compile: self.net = torch.compile(self.net)
-        if self.dist.main: self._write_config()
+        created = _prepare_folder(self.out)  # a file or an unwritable place is refused before any work
+        try:
+            saved, state = self._saved_run() if resume else (self._refuse_existing_run(), None)
+            self.cfg = self._settle_config(cfg, saved)
+            self._load_data(dataset)
+            self._build()
+            self.step, self.last_ckpt = 0, None
+            if state is not None: self._load_state(state)
+        except BaseException:
+            if created and not any(self.out.iterdir()): self.out.rmdir()  # leave no empty folder behind a refusal
+            raise
+        if self.dist.main:
+            cleaned = remove_stale_tmp(self.out)
+            if cleaned: warnings.warn(f"removed {len(cleaned)} unfinished file(s) that a killed write left in {self.out}: {', '.join(p.name for p in cleaned)}")
+            self._write_config()
 
 # %% ../nbs/08_train.ipynb #77184ff6
-def _refuse_existing_run(self: Trainer):
-    if checkpoints(self.out):
-        raise TrainError(f"{self.out} already holds a run ({checkpoints(self.out)[-1].name}); pass --resume to continue it, or choose another --out")
-Trainer._refuse_existing_run = _refuse_existing_run
+RUN_FILES = ('config.json', 'metrics.jsonl') # besides checkpoints, the files that mark a folder as holding a run
 
-def _find_resume_state(self: Trainer, cfg: TrainConfig) -> dict | None:
-    "The newest checkpoint's state, or None when the folder holds none yet."
+def _prepare_folder(out: Path) -> bool:
+    "Make sure the run folder can be created and written; returns whether it was created now."
+    if out.exists() and not out.is_dir(): raise TrainError(f"the run folder {out} is a file; choose a folder for --out")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test.tmp{os.getpid()}"
+        probe.write_bytes(b''); probe.unlink()
+    except OSError as e:
+        raise TrainError(f"cannot write the run folder {out} ({e.strerror or e}); choose a writable place for --out") from None
+    return created
+
+def saved_config(out: str | Path) -> TrainConfig | None:
+    "The settings of the run in `out`: from its `config.json`, else its newest checkpoint; None if it holds no run."
+    out = Path(out)
+    try: cfg = json.loads((out / 'config.json').read_text())['config']
+    except (OSError, ValueError, KeyError, TypeError): cfg = None
+    if isinstance(cfg, dict):  # JSON has no tuples: give the network's settings back theirs
+        return TrainConfig(**{**cfg, 'model': {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.get('model', {}).items()}})
+    found = checkpoints(out)
+    return TrainConfig(**load_checkpoint(found[-1])['config']) if found else None
+
+# %% ../nbs/08_train.ipynb #a72a1182
+def _canon(v):
+    "`v` as JSON sees it (tuples and lists alike), for comparing settings."
+    return json.loads(json.dumps(v, default=str))
+
+@patch
+def _refuse_existing_run(self: Trainer) -> None:
+    "Refuse to start a new run where one exists: nothing is ever overwritten without --resume."
     found = checkpoints(self.out)
-    if not found:
-        if self.out.exists() and any(self.out.iterdir()) and not (self.out / 'config.json').exists():
-            raise TrainError(f"cannot resume: {self.out} holds no ddpm_lit checkpoint")
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return load_checkpoint(found[-1], map_location='cpu') | {'_path': found[-1]}
-Trainer._find_resume_state = _find_resume_state
+    if found: raise TrainError(f"{self.out} already holds a run ({found[-1].name}); pass --resume to continue it, or choose another --out")
+    marks = [n for n in RUN_FILES if (self.out / n).exists()]
+    if marks: raise TrainError(f"{self.out} holds a run that stopped before its first checkpoint ({', '.join(marks)}); "
+                               "pass --resume to start it again from step 0 with its own settings, or choose another --out")
 
-def _merge_resumed_config(self: Trainer, cfg: TrainConfig, state: dict) -> TrainConfig:
-    "The checkpoint's settings, with only the resumable fields taken from `cfg`; anything else that differs is an error."
-    saved = TrainConfig(**state['config'])
+@patch
+def _saved_run(self: Trainer) -> tuple[TrainConfig | None, dict | None]:
+    "The settings and the newest checkpoint's state of the run in `out`: (None, None) for a new run."
+    found = checkpoints(self.out)
+    if found:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            state = load_checkpoint(found[-1], map_location='cpu') | {'_path': found[-1]}
+        return TrainConfig(**state['config']), state
+    if any(self.out.iterdir()) and not any((self.out / n).exists() for n in RUN_FILES):
+        raise TrainError(f"cannot resume: {self.out} holds no ddpm_lit run")
+    return saved_config(self.out), None
+
+@patch
+def _settle_config(self: Trainer, cfg: TrainConfig, saved: TrainConfig | None) -> TrainConfig:
+    "The run's settings: `cfg` with its warmup made explicit; on resume, the saved ones with only the resumable fields from `cfg`."
+    cfg = dataclasses.replace(cfg, warmup=warmup_steps(cfg))  # fixed now, so a resume compares like with like
+    if saved is None: return cfg
     differ = [f"{f.name}: {getattr(cfg, f.name)!r} (now) vs {getattr(saved, f.name)!r} (checkpoint)"
-              for f in dataclasses.fields(TrainConfig) if f.name not in RESUMABLE_FIELDS and getattr(cfg, f.name) != getattr(saved, f.name)]
+              for f in dataclasses.fields(TrainConfig) if f.name not in RESUMABLE_FIELDS and _canon(getattr(cfg, f.name)) != _canon(getattr(saved, f.name))]
     if differ: raise TrainError(f"cannot resume {self.out}: settings differ from its checkpoint: {'; '.join(differ)}")
     return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in RESUMABLE_FIELDS})
-Trainer._merge_resumed_config = _merge_resumed_config
+
+# %% ../nbs/08_train.ipynb #1a4fde0e
+@patch
+def _load_data(self: Trainer, dataset=None):
+    "The training split (or `dataset`), and the shape of one item."
+    cfg = self.cfg
+    if cfg.batch_size % self.dist.world:
+        raise TrainError(f"batch size {cfg.batch_size} does not split over {self.dist.world} processes; use a multiple of {self.dist.world}")
+    self.data = dataset if dataset is not None else get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
+    self.shape = tuple(self.data.shape)
+
+@patch
+def _build(self: Trainer):
+    "The network and its EMA copy, the optimizer, the diffusion and the training wrapper (DDP, compile), on this process's device."
+    cfg, dev = self.cfg, self.dist.device
+    self.preset, self.model_kwargs = model_spec(cfg, self.shape)
+    with torch.random.fork_rng(devices=[]):  # the initial weights depend on the seed alone, not on what ran before
+        torch.manual_seed(_seed(cfg.seed, -1))
+        self.model = make_model(self.preset, self.model_kwargs).to(dev)
+    self.ema = copy.deepcopy(self.model).requires_grad_(False)
+    self.channels_last = uses_channels_last(cfg, dev, self.shape)
+    if self.channels_last: self.model.to(memory_format=torch.channels_last); self.ema.to(memory_format=torch.channels_last)
+    self.opt = torch.optim.Adam(self.model.parameters(), lr=lr_at(cfg, 0), fused=dev.type in ('cuda', 'cpu'))
+    self.diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(dev)
+    self.net = self.model
+    if self.dist.world > 1: self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == 'cuda' else None)
+    if cfg.compile: self.net = torch.compile(self.net)
 
 # %% ../nbs/08_train.ipynb #16a2b9e3
+@patch
 def _state(self: Trainer) -> dict:
     "Everything needed to continue the run exactly."
     return {'format': CHECKPOINT_FORMAT, 'step': self.step, 'config': asdict(self.cfg),
@@ -371,8 +457,8 @@ def _state(self: Trainer) -> dict:
             'model': self.model.state_dict(), 'ema': self.ema.state_dict(), 'optimizer': self.opt.state_dict(),
             'data_position': self.step * self.cfg.batch_size,
             'rng': {'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}}
-Trainer._state = _state
 
+@patch
 def _load_state(self: Trainer, state: dict):
     if tuple(state['data_shape']) != self.shape or state['preset'] != self.preset or state['model_kwargs'] != self.model_kwargs:
         raise TrainError(f"cannot resume {self.out}: its network ({state['preset']}, data {tuple(state['data_shape'])}) does not match "
@@ -380,26 +466,26 @@ def _load_state(self: Trainer, state: dict):
     self.model.load_state_dict(state['model']); self.ema.load_state_dict(state['ema']); self.opt.load_state_dict(state['optimizer'])
     torch.set_rng_state(state['rng']['torch'])
     self.step, self.last_ckpt = state['step'], state['_path']
-Trainer._load_state = _load_state
 
+@patch
 def _write_config(self: Trainer):
-    self.out.mkdir(parents=True, exist_ok=True)
     info = {'config': asdict(self.cfg), 'preset': self.preset, 'model_kwargs': self.model_kwargs, 'parameters': count_params(self.model),
             'data_shape': list(self.shape), 'world_size': self.dist.world, 'torch': torch.__version__}
     _atomic_write(self.out / 'config.json', lambda tmp: tmp.write_text(json.dumps(info, indent=1, default=str) + '\n'))
-Trainer._write_config = _write_config
 
+@patch
 def save(self: Trainer) -> Path | None:
     "Write a checkpoint of the current step (rank 0), then drop the oldest beyond `keep`."
     _assert_in_step(self.model, self.dist)
+    self._saved_at = time.time()
     if not self.dist.main: return None
     self.last_ckpt = save_checkpoint(self._state(), self.out / f"ckpt-{self.step:08d}.pt")
     for old in checkpoints(self.out)[:-self.cfg.keep]:
         old.unlink(); old.with_name(old.name + '.sha256').unlink(missing_ok=True)
     return self.last_ckpt
-Trainer.save = save
 
 # %% ../nbs/08_train.ipynb #65d23b36
+@patch
 def _batch(self: Trainer, step: int) -> tuple[Tensor, Tensor, Tensor]:
     "This process's slice of step `step`'s data, timesteps and noise."
     cfg, d = self.cfg, self.dist
@@ -413,8 +499,8 @@ def _batch(self: Trainer, step: int) -> tuple[Tensor, Tensor, Tensor]:
     out = [v[lo:hi].to(d.device, non_blocking=True) for v in (x0, t, noise)]
     if self.channels_last: out = [v.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else v for v in out]
     return tuple(out)
-Trainer._batch = _batch
 
+@patch
 def train_step(self: Trainer) -> Tensor:
     "One optimizer step of Algorithm 1; returns the (local) loss, detached."
     cfg, step = self.cfg, self.step
@@ -432,25 +518,28 @@ def train_step(self: Trainer) -> Tensor:
     ema_update(self.ema, self.model, ema_decay_at(cfg, step))
     self.step += 1
     return loss.detach()
-Trainer.train_step = train_step
 
 # %% ../nbs/08_train.ipynb #01b1e823
+@patch
 @torch.no_grad()
 def save_samples(self: Trainer, path: str | Path | None = None) -> Path:
-    "Draw `n_samples` from the EMA network and write them as a PNG (a grid of images, or a scatter of points)."
+    "Draw `n_samples` from the EMA network and write them as a PNG (a grid of images, or a scatter of points), atomically."
     path = Path(path or self.out / f"samples-{self.step:08d}.png")
     self.ema.eval()
-    x = sample(self.diffusion, self.ema, (self.cfg.n_samples, *self.shape), clip_x0=len(self.shape) == 3,
-               generator=torch.Generator().manual_seed(self.cfg.seed), device=self.dist.device)
-    if len(self.shape) == 3: return save_grid(x, path, scale=max(1, 64 // self.shape[-1]))
-    return save_points(x, path, title=f"step {self.step}")
-Trainer.save_samples = save_samples
+    images = len(self.shape) == 3
+    x = draw_samples(self.diffusion, self.ema, self.cfg.n_samples, self.shape, batch_size=self.cfg.n_samples, seed=self.cfg.seed,
+                     clip_x0=images, device=self.dist.device, progress=self.progress)
+    if images: _atomic_write(path, lambda tmp: save_grid(x, tmp, scale=max(1, 64 // self.shape[-1])))
+    else: _atomic_write(path, lambda tmp: save_points(x, tmp, title=f"step {self.step}"))
+    return path
 
 # %% ../nbs/08_train.ipynb #55b2ec6c
+@patch
 def _log(self: Trainer, row: dict):
     if not self.dist.main: return
     with open(self.out / 'metrics.jsonl', 'a') as f: f.write(json.dumps(row) + '\n')
 
+@patch
 def _trim_metrics(self: Trainer):
     "Keep only the metrics lines up to the current step (after a resume)."
     p = self.out / 'metrics.jsonl'
@@ -458,6 +547,7 @@ def _trim_metrics(self: Trainer):
     rows = [l for l in p.read_text().splitlines() if l.strip() and json.loads(l)['step'] <= self.step]
     _atomic_write(p, lambda tmp: tmp.write_text(''.join(r + '\n' for r in rows)))
 
+@patch
 def _check_finite(self: Trainer, loss_sum: Tensor, n: int) -> float:
     "The mean loss over the last `n` steps and all processes; stop the run if it is not finite."
     mean = _all_mean(loss_sum.float().reshape(1), self.dist).item() / max(n, 1)
@@ -466,32 +556,76 @@ def _check_finite(self: Trainer, loss_sum: Tensor, n: int) -> float:
         raise TrainingDiverged(f"the loss became {mean} by step {self.step}; training stopped and {where}. "
                                "Lower the learning rate (--lr) or check the data for NaN/Inf values.")
     return mean
-Trainer._log, Trainer._trim_metrics, Trainer._check_finite = _log, _trim_metrics, _check_finite
+
+@patch
+def _agree(self: Trainer, *flags: bool) -> list[bool]:
+    "Each flag, raised if any process raised it (one small all-reduce under DDP), so that every process acts at the same step."
+    if self.dist.world == 1: return list(flags)
+    x = torch.tensor([float(f) for f in flags], device=self.dist.device)
+    dist.all_reduce(x, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in x.tolist()]
+
+class _StopOnSignal:
+    "While active, SIGINT (Ctrl-C) and SIGTERM only raise a flag that the training loop reads between steps; a second signal stops at once."
+    def __init__(self): self.signum, self.old = None, {}
+    def _raise_flag(self, signum, frame):
+        if self.signum is not None: raise KeyboardInterrupt  # asked twice: stop now (every file write is atomic)
+        self.signum = signum
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
+            self.old = {s: signal.signal(s, self._raise_flag) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+    def __exit__(self, *exc):
+        for s, h in self.old.items(): signal.signal(s, h)
 
 # %% ../nbs/08_train.ipynb #7fd80b06
+@patch
 def fit(self: Trainer) -> dict:
-    "Train from the current step to `cfg.steps`; returns a summary."
+    "Train from the current step to `cfg.steps`, then make sure the final sample grid exists; returns a summary."
     cfg = self.cfg
     self._trim_metrics()
-    start_step, t0 = self.step, time.time()
+    start_step, t0, self._saved_at = self.step, time.time(), time.time()
     loss_sum, n, t_log = torch.zeros((), device=self.dist.device), 0, time.time()
-    bar = tqdm(total=cfg.steps, initial=self.step, desc='train', disable=not (self.progress and self.dist.main), dynamic_ncols=True)
+    bar = tqdm(total=cfg.steps, initial=self.step, desc='train', unit='step', disable=not (self.progress and self.dist.main), dynamic_ncols=True)
     last = float('nan')
-    while self.step < cfg.steps:
-        loss_sum += self.train_step(); n += 1
-        bar.update(1)
-        at_end = self.step == cfg.steps
-        if self.step % cfg.log_every == 0 or self.step % cfg.ckpt_every == 0 or at_end:
-            last = self._check_finite(loss_sum, n)
-            dt = time.time() - t_log
-            self._log({'step': self.step, 'loss': last, 'lr': lr_at(cfg, self.step - 1), 'ema_decay': ema_decay_at(cfg, self.step - 1),
-                       'images_per_s': n * cfg.batch_size / dt, 'elapsed_s': time.time() - t0})
-            bar.set_postfix(loss=f"{last:.4f}")
-            loss_sum.zero_(); n, t_log = 0, time.time()
-        if self.step % cfg.ckpt_every == 0 or at_end: self.save()
-        if self.dist.main and ((cfg.sample_every and self.step % cfg.sample_every == 0) or at_end): self.save_samples()
-    bar.close()
+    with bar, _StopOnSignal() as stop:
+        while self.step < cfg.steps:
+            loss_sum += self.train_step(); n += 1
+            bar.update(1)
+            at_end = self.step == cfg.steps
+            stopping, overdue = self._agree(stop.signum is not None, 0 < cfg.ckpt_minutes * 60 <= time.time() - self._saved_at)
+            if self.step % cfg.log_every == 0 or self.step % cfg.ckpt_every == 0 or at_end or stopping:
+                last = self._check_finite(loss_sum, n)
+                dt = time.time() - t_log
+                self._log({'step': self.step, 'loss': last, 'lr': lr_at(cfg, self.step - 1), 'ema_decay': ema_decay_at(cfg, self.step - 1),
+                           'images_per_s': n * cfg.batch_size / dt, 'elapsed_s': time.time() - t0})
+                bar.set_postfix(loss=f"{last:.4f}")
+                loss_sum.zero_(); n, t_log = 0, time.time()
+            if self.step % cfg.ckpt_every == 0 or at_end or overdue or stopping: self.save()
+            if stopping: raise self._interrupted(stop.signum or signal.SIGTERM)
+            if self.dist.main and cfg.sample_every and self.step % cfg.sample_every == 0 and not at_end: self.save_samples()
+    samples = self.out / f"samples-{self.step:08d}.png"
+    wrote = self.dist.main and not samples.exists()
+    if wrote: self.save_samples(samples)  # also what a resumed run killed while drawing its final grid still owes
     if self.dist.world > 1: dist.barrier()  # rank 0 may still be writing samples; finish together
     return {'steps': self.step, 'trained_steps': self.step - start_step, 'seconds': time.time() - t0, 'last_loss': last,
-            'checkpoint': str(self.last_ckpt) if self.last_ckpt else None}
-Trainer.fit = fit
+            'checkpoint': str(self.last_ckpt) if self.last_ckpt else None, 'samples': str(samples), 'wrote_samples': wrote}
+
+@patch
+def _interrupted(self: Trainer, signum: int) -> TrainingInterrupted:
+    "The exception that ends an interrupted `fit`, saying where the checkpoint is and how to continue."
+    name = signal.Signals(signum).name
+    return TrainingInterrupted(f"{name} at step {self.step}: checkpoint {self.last_ckpt} written; "
+                               f"continue with: ddpm_lit train --out {self.out} --resume", signum)
+
+# %% ../nbs/08_train.ipynb #f4cc0e46
+def ensure_run(cfg: TrainConfig, # the run's settings
+               out: str | Path, # the run folder
+               progress: bool = False, # show the training progress bar
+               device: str | torch.device | None = 'cpu', # where to load the trained network
+              ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # as `load_run`: EMA network, diffusion, settings, info
+    "Train the run `out` to `cfg.steps` unless its final checkpoint exists (resuming a partial run), then load it."
+    found = checkpoints(out)
+    if not found or int(found[-1].stem.split('-')[-1]) < cfg.steps:
+        Trainer(cfg, out, resume=bool(found), progress=progress).fit()
+    return load_run(out, device=device)
