@@ -77,6 +77,8 @@ def test_pre_render_rewrites_processed_notebooks_once(site):
     assert '[Eq. 2 of *Chapter A*](01_a.ipynb#eq-two)' in ''.join(b['cells'][1]['source'])
     assert ''.join(b['cells'][2]['source']) == '# uses Eq. 2 of Chapter A\nx = 1'
     assert dp.main(site) == [] and {p: p.read_text() for p in site.rglob('*.ipynb')} == once
+    nb = dp.process_nb(_nb(('code', '#| code-fold: true\n# NBVAL_CHECK_OUTPUT\nprint(1)')), 'x.ipynb', {}, [])
+    assert ''.join(nb['cells'][0]['source']) == '#| code-fold: true\nprint(1)'
     _write(site, '03_c.ipynb', _nb(('markdown', '# C'), ('markdown', 'As @eq-four shows.')))
     assert dp.main(site) == ['@eq-four is defined by no notebook']
 

@@ -9,7 +9,8 @@ nbs/) and needs nothing but the standard library. Running it twice changes nothi
    equation becomes a link that reads "Eq. 5 of *Title*" and points at that equation. Quarto numbers a
    page's labelled equations 1, 2, ... in order; `label_index` numbers them the same way. Citations of
    the same page are left to Quarto. In code shown on a page (a comment, a printed string), where no link
-   can live, a citation becomes plain text: "Eq. 5" or "Eq. 5 of Title".
+   can live, a citation becomes plain text: "Eq. 5" or "Eq. 5 of Title". nbval's `# NBVAL_...` markers
+   are left out of the code a reader sees.
 2. API entries. nbdev's `show_doc` prints a signature with the parameters' docments as Python comments
    inside a code block, where Markdown (links, math, citations) cannot render. Each entry becomes a compact
    signature followed by a list of the parameters with their descriptions rendered as Markdown, `class`
@@ -243,6 +244,9 @@ def missing_doc_entries(proc, lib):
 
 
 # ---- the notebooks ---------------------------------------------------------------------------------------
+_NBVAL = re.compile(r'^[ \t]*#[ \t]*NBVAL_[A-Z_]+[ \t]*\n?', re.M)
+
+
 def _md_output(o): return o.get('data', {}).get('text/markdown') is not None
 
 
@@ -253,6 +257,7 @@ def process_nb(nb, here, index, missing, root=None):
         if c['cell_type'] == 'markdown':
             c['source'] = _lines(link_cites(src, here, index, missing))
         elif c['cell_type'] == 'code':
+            src = _NBVAL.sub('', src)  # nbval's markers are for the tests, not for the reader
             c['source'] = _lines(plain_cites(src, here, index, missing))
             for o in c.get('outputs', []):
                 if _md_output(o):
