@@ -94,7 +94,7 @@ def Thing(
     betas:Tensor, # `(T,)` schedule of @eq-two, see [`other`](m.html#other)
     var_type:str='fixed_small', n:NoneType=None, shape:tuple[int, int]=(1, 2), # shape `(H, W)`,
     # over two lines
-)->None:
+)->Module: # a [`UNet`](unet.html#unet) or (else) an MLP
 ```
 
 *What a thing is.*'''
@@ -106,12 +106,22 @@ def test_show_doc_entries_list_their_parameters(site, tmp_path_factory):
     (repo / 'pkg' / 'm.py').write_text('import x\n\n@dataclass\nclass Thing(Base):\n    pass\n')
     index, _ = dp.label_index(site)
     md = dp.tabulate_show_doc(SHOW_DOC, '02_b.ipynb', index, [], repo)
-    assert "```{.python .doc-signature}\nclass Thing(betas:Tensor, var_type:str='fixed_small', n=None, shape:tuple[int, int]=(1, 2))\n```" in md
+    assert ("```{.python .doc-signature}\nclass Thing(\n    betas:Tensor, var_type:str='fixed_small', n=None,\n"
+            "    shape:tuple[int, int]=(1, 2),\n)\n```") in md
+    assert '- **Returns**: a [`UNet`](unet.html#unet) or (else) an MLP' in md
     assert md.index('*What a thing is.*') < md.index('::: {.doc-params}')
     assert '- `betas`: `(T,)` schedule of [Eq. 2 of *Chapter A*](01_a.ipynb#eq-two), see [`other`](m.html#other)' in md
     assert '- `shape`: shape `(H, W)`, over two lines' in md
     assert '- `var_type`' not in md and '# ' not in md.split('### Thing')[1]
     assert dp.tabulate_show_doc(md, '02_b.ipynb', index, [], repo) == md
+
+
+def test_docstrings_keep_their_underscores():
+    assert dp.escape_md("runs/X, '-' and '_' become '_'; [`a_b`](m_n.html#a_b), $x_t$, x_0") == \
+        "runs/X, '-' and '\\_' become '\\_'; [`a_b`](m_n.html#a_b), $x_t$, x\\_0"
+    md = SHOW_DOC.replace('*What a thing is.*', "*runs/X, '_' replaced by '_'*")
+    assert "*runs/X, '\\_' replaced by '\\_'*" in dp.tabulate_show_doc(md, '02_b.ipynb', {}, [])
+    assert 'Call self' not in dp.tabulate_show_doc(SHOW_DOC.replace('*What a thing is.*', dp._NO_DOC), 'x.ipynb', {}, [])
 
 
 def test_missing_doc_entries(tmp_path):
@@ -125,6 +135,10 @@ def test_missing_doc_entries(tmp_path):
     nb['cells'][1]['outputs'] = [{'output_type': 'execute_result', 'data': {'text/markdown': '---\n\n### K\n\nx'}}]
     _write(proc, '01_m.ipynb', nb)
     assert dp.missing_doc_entries(proc, lib) == ['lib.m.f']
+    assert dp.undocumented_entries(proc) == []
+    nb['cells'][1]['outputs'][0]['data']['text/markdown'] = '---\n\n### K\n\n```python\ndef K(\n):\n```\n\n' + dp._NO_DOC
+    _write(proc, '01_m.ipynb', nb)
+    assert dp.undocumented_entries(proc) == ['01_m.ipynb: K']
 
 
 def _sidebar_pages():

@@ -137,7 +137,7 @@ def _split_top(s, sep):
             if ch == quote: quote = None
         elif ch in '\'"': quote = ch
         elif ch in '([{': depth += 1
-        elif ch in ')]}': depth -= 1
+        elif ch in ')]}': depth = max(depth - 1, 0)
         elif ch == sep and depth == 0:
             if sep == '#': return [cur, s[len(cur) + 1:]]
             parts.append(cur); cur = ''; continue
@@ -152,7 +152,8 @@ def parse_signature(body):
     for line in lines:
         raw = line[4:] if line.startswith('    ') else line
         if raw.startswith(')'):  # `)->Anno: # comment` or `):`
-            head, *com = _split_top(raw, '#')
+            head, *com = _split_top(raw[1:], '#')
+            head = ')' + head
             m = re.match(r'\)\s*(?:->\s*(.*?))?\s*:\s*$', head)
             ret = ((m.group(1) or '') if m else '', com[0].strip() if com else '')
             continue
@@ -168,11 +169,16 @@ def parse_signature(body):
 def _clean_param(p): return re.sub(r':NoneType(?==)', '', p)
 
 
-def _wrap(head, items, tail, width=96):
-    "`head(item, item, ...)tail` on one line, or one item per line when it would not fit."
+def _wrap(head, items, tail, width=82):
+    "`head(item, item, ...)tail` on one line, or filled into indented lines of at most `width` characters."
     one = f"{head}({', '.join(items)}){tail}"
     if len(one) <= width or not items: return one
-    return f"{head}(\n" + ''.join(f'    {i},\n' for i in items) + f"){tail}"
+    lines, cur = [], ''
+    for i in items:
+        if cur and len(cur) + len(i) + 2 > width - 4: lines.append(cur); cur = ''
+        cur += ('' if not cur else ' ') + i + ','
+    lines.append(cur)
+    return f"{head}(\n" + ''.join(f'    {l}\n' for l in lines) + f"){tail}"
 
 
 def _def_kind(root, md):
@@ -190,6 +196,19 @@ def _def_kind(root, md):
     return 'def', ''
 
 
+# code spans, inline math and link targets, which Markdown escaping must leave alone
+_VERBATIM = re.compile(r'(`[^`\n]+`|\$[^$\n]+\$|\]\([^)\s]*\)|https?://\S+)')
+
+
+def escape_md(text):
+    "Docstring text with `_` escaped outside code, math and links, so that Markdown shows it instead of italics."
+    return ''.join(part if i % 2 else re.sub(r'(?<!\\)_', r'\\_', part)
+                   for i, part in enumerate(_VERBATIM.split(text)))
+
+
+_NO_DOC = '*Call self as a function.*'  # what fastcore shows for a function without a docstring
+
+
 def tabulate_show_doc(md, here, index, missing, root=None):
     "A show_doc entry with a compact signature and its parameters' docments as a Markdown list."
     m = _SIG.search(md)
@@ -202,12 +221,13 @@ def tabulate_show_doc(md, here, index, missing, root=None):
         sig = class_line
     else:
         head = f"{'class' if kind == 'class' else prefix} {name}"
-        tail = f" -> {ret}" if ret and ret != 'None' else ''
+        tail = f" -> {ret}" if ret and ret != 'None' and kind != 'class' else ''
         sig = _wrap(head, [_clean_param(p) for p in plain], tail)
-    items = [f'- `{p.split(":")[0].split("=")[0]}`: {link_cites(c, here, index, missing)}' for p, c in params if c]
-    if ret_doc: items.append(f'- **Returns**: {link_cites(ret_doc, here, index, missing)}')
+    items = [f'- `{p.split(":")[0].split("=")[0]}`: {link_cites(escape_md(c), here, index, missing)}' for p, c in params if c]
+    if ret_doc: items.append(f'- **Returns**: {link_cites(escape_md(ret_doc), here, index, missing)}')
     block = f"```{{.python .doc-signature}}\n{sig}\n```"
     rest = md[m.end():].rstrip()  # the docstring
+    rest = '' if rest.strip() == _NO_DOC else escape_md(rest)
     params = '\n\n::: {.doc-params}\n' + '\n'.join(items) + '\n:::\n' if items else '\n'
     return md[:m.start()] + block + rest + params
 
@@ -233,6 +253,18 @@ def doc_anchors(proc):
                 if _md_output(o):
                     heads = re.findall(r'^#+ ([\w.]+)\s*$', ''.join(o['data']['text/markdown']), re.M)
                     out.setdefault(page, set()).update(h.lower() for h in heads)
+    return out
+
+
+def undocumented_entries(proc):
+    "Doc entries whose docstring is missing (fastcore shows 'Call self as a function.' for them)."
+    out = []
+    for p in notebooks(proc):
+        for c in json.loads(p.read_text(encoding='utf-8'))['cells']:
+            for o in c.get('outputs', []):
+                md = ''.join(o['data']['text/markdown']) if _md_output(o) else ''
+                if _NO_DOC in md or ('```' in md and re.search(r'^#+ ', md, re.M) and not md.split('```')[-1].strip()):
+                    out += [f"{p.name}: {h}" for h in re.findall(r'^#+ ([\w.]+)\s*$', md, re.M)]
     return out
 
 
