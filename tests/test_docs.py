@@ -79,6 +79,11 @@ def test_pre_render_rewrites_processed_notebooks_once(site):
     assert dp.main(site) == [] and {p: p.read_text() for p in site.rglob('*.ipynb')} == once
     nb = dp.process_nb(_nb(('code', '#| code-fold: true\n# NBVAL_CHECK_OUTPUT\nprint(1)')), 'x.ipynb', {}, [])
     assert ''.join(nb['cells'][0]['source']) == '#| code-fold: true\nprint(1)'
+    fig = _nb(('code', 'plt.plot(x)'))
+    fig['cells'][0]['outputs'] = [{'output_type': 'display_data', 'data': {'image/png': 'iVBOR'}, 'metadata': {}}]
+    assert ''.join(dp.process_nb(json.loads(json.dumps(fig)), 'x.ipynb', {}, [])['cells'][0]['source']) == \
+        '#| code-fold: true\n#| code-summary: "Code for the figure"\nplt.plot(x)'
+    assert ''.join(dp.process_nb(fig, 'tutorials/t.ipynb', {}, [])['cells'][0]['source']) == 'plt.plot(x)'
     _write(site, '03_c.ipynb', _nb(('markdown', '# C'), ('markdown', 'As @eq-four shows.')))
     assert dp.main(site) == ['@eq-four is defined by no notebook']
 

@@ -10,7 +10,8 @@ nbs/) and needs nothing but the standard library. Running it twice changes nothi
    page's labelled equations 1, 2, ... in order; `label_index` numbers them the same way. Citations of
    the same page are left to Quarto. In code shown on a page (a comment, a printed string), where no link
    can live, a citation becomes plain text: "Eq. 5" or "Eq. 5 of Title". nbval's `# NBVAL_...` markers
-   are left out of the code a reader sees.
+   are left out of the code a reader sees, and in the chapters the code that draws a figure folds away
+   behind "Code for the figure" (check cells fold by their own `#| code-fold` options).
 2. API entries. nbdev's `show_doc` prints a signature with the parameters' docments as Python comments
    inside a code block, where Markdown (links, math, citations) cannot render. Each entry becomes a compact
    signature followed by a list of the parameters with their descriptions rendered as Markdown, `class`
@@ -279,6 +280,12 @@ def missing_doc_entries(proc, lib):
 _NBVAL = re.compile(r'^[ \t]*#[ \t]*NBVAL_[A-Z_]+[ \t]*\n?', re.M)
 
 
+def _fold_figure(cell, src, here):
+    "In a chapter (not a tutorial, where the code is the lesson), the code that draws a figure folds away."
+    return (not here.startswith('tutorials/') and not re.search(r'^#\|\s*code-fold:', src, re.M)
+            and any('image/png' in o.get('data', {}) for o in cell.get('outputs', [])))
+
+
 def _md_output(o): return o.get('data', {}).get('text/markdown') is not None
 
 
@@ -290,6 +297,7 @@ def process_nb(nb, here, index, missing, root=None):
             c['source'] = _lines(link_cites(src, here, index, missing))
         elif c['cell_type'] == 'code':
             src = _NBVAL.sub('', src)  # nbval's markers are for the tests, not for the reader
+            if _fold_figure(c, src, here): src = f'#| code-fold: true\n#| code-summary: "Code for the figure"\n{src}'
             c['source'] = _lines(plain_cites(src, here, index, missing))
             for o in c.get('outputs', []):
                 if _md_output(o):
