@@ -4,23 +4,23 @@
 
 # %% ../nbs/10_cli.ipynb #4bbbbcbe
 from __future__ import annotations
-import argparse, json, os, re, sys, warnings
+import argparse, dataclasses, json, os, re, sys, time, warnings
 from pathlib import Path
-import time
 import numpy as np
 import torch
-from .train import TrainConfig, Trainer, TrainError, LOSSES, PRECISIONS, load_run
-from .samplers import sample, SAMPLERS, SAMPLE_PRECISIONS
-from .data import get_dataset, items, save_grid, save_points, to_uint8
+from tqdm import tqdm
+from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, PRECISIONS, load_run, resume_settings, saved_config
+from .samplers import draw_samples, SAMPLERS, SAMPLE_PRECISIONS, _counting
+from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics
 from .diffusion import VAR_TYPES
 from .schedules import SCHEDULES
 from .unet import PRESETS
-from .data import DATASETS
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'config_from_args', 'default_out', 'cmd_train', 'draw', 'cmd_sample', 'evaluate', 'cmd_eval',
-           'build_parser', 'main']
+__all__ = ['EVALS', 'BUSY_WINDOW', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'as_saved',
+           'draw', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval', 'busy_elsewhere', 'choose_threads',
+           'set_cpu_threads', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
 def _ints(text: str) -> tuple[int, ...]:
@@ -28,99 +28,129 @@ def _ints(text: str) -> tuple[int, ...]:
     try: return tuple(int(v) for v in text.split(',') if v.strip())
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 1,2,2; got {text!r}") from None
 
+class _Help(argparse.HelpFormatter):
+    "Help that states a flag's default once, and only when it has one worth stating."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if action.default not in (None, False, argparse.SUPPRESS) and not action.required and 'default' not in h: h += ' (default: %(default)s)'
+        return h
+
 # %% ../nbs/10_cli.ipynb #2e1a63e4
+def _dataset_help() -> str:
+    builtin = [k for k in DATASETS if ':' not in k]
+    toys = [k.split(':')[1] for k in DATASETS if k.startswith('toy:')]
+    return f"a built-in data set ({', '.join(builtin)}), toy:NAME ({', '.join(toys)}) or folder:PATH"
+
 def _train_parser(sub):
-    p = sub.add_parser('train', help='train a DDPM (Algorithm 1)', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                       description='Train a DDPM on a data set. Under torchrun, trains data-parallel (NCCL on GPUs, gloo on CPUs).')
+    p = sub.add_parser('train', help='train a DDPM (Algorithm 1)', formatter_class=_Help,
+                       description='Train a DDPM on a data set. Under torchrun, trains data-parallel (NCCL on GPUs, gloo on CPUs). '
+                                   'Settings not typed take their defaults, or, with --resume, the run\'s own.')
     d = TrainConfig()
-    p.add_argument('--dataset', default=d.dataset, help=f"one of {', '.join(DATASETS)}, or folder:PATH")
-    p.add_argument('--out', default=None, help='run folder (default: runs/DATASET)')
-    p.add_argument('--resume', action='store_true', help='continue the newest checkpoint in --out')
-    p.add_argument('--steps', type=int, default=d.steps, help='total optimizer steps')
-    p.add_argument('--batch-size', type=int, default=d.batch_size, help='global batch size')
-    p.add_argument('--seed', type=int, default=d.seed)
-    p.add_argument('--preset', default=None, choices=list(PRESETS), help='network preset (default: chosen from the data set)')
-    p.add_argument('--lr', type=float, default=d.lr)
-    p.add_argument('--warmup', type=int, default=None, help='warmup steps (default: 5000 for cifar10, else 200)')
-    p.add_argument('--grad-clip', type=float, default=d.grad_clip)
-    p.add_argument('--ema-decay', type=float, default=d.ema_decay)
-    p.add_argument('--schedule', default=d.schedule, choices=list(SCHEDULES))
-    p.add_argument('--T', type=int, default=d.T, help='diffusion steps')
-    p.add_argument('--var-type', default=d.var_type, choices=list(VAR_TYPES), help='reverse variance for sample grids')
-    p.add_argument('--loss', default=d.loss, choices=list(LOSSES))
-    p.add_argument('--image-size', type=int, default=None, help='folder data: resize and crop to this size')
-    p.add_argument('--channels', type=int, default=None, choices=[1, 3], help='folder data: force grayscale or RGB')
-    p.add_argument('--data-root', default=None, help='where mnist/cifar10 files are (default $DDPM_LIT_DATA or ~/.cache/ddpm_lit)')
+    def opt(group, flag, help, **kw):
+        "A setting: unset (None) unless typed; its TrainConfig default is stated in the help."
+        v = getattr(d, flag.lstrip('-').replace('-', '_'), None)
+        group.add_argument(flag, default=None, help=help + (f" (default: {v})" if v is not None and v is not False else ''), **kw)
+    opt(p, '--dataset', _dataset_help())
+    p.add_argument('--out', default=None, help='the run folder (default: runs/DATASET)')
+    p.add_argument('--resume', action='store_true', help="continue the run in --out with its own settings (start it if there is none); "
+                                                         "only steps, intervals, device and precision may be changed")
+    opt(p, '--steps', 'total optimizer steps', type=int)
+    opt(p, '--batch-size', 'global batch size', type=int)
+    opt(p, '--seed', 'seeds initialisation, data order, noise and timesteps', type=int)
+    opt(p, '--preset', 'network preset; default: chosen from the data set', choices=list(PRESETS))
+    opt(p, '--lr', 'Adam learning rate after warmup (Ho et al.)', type=float)
+    opt(p, '--warmup', 'linear warmup steps; default: 5000 for cifar10 (Ho et al.), else 200', type=int)
+    opt(p, '--grad-clip', 'bound on the global gradient norm, > 0 (Ho et al.; inf: no clipping)', type=float)
+    opt(p, '--ema-decay', 'decay of the weights\' moving average, in [0, 1) (Ho et al.)', type=float)
+    opt(p, '--schedule', 'beta schedule', choices=list(SCHEDULES))
+    opt(p, '--T', 'diffusion steps', type=int)
+    opt(p, '--var-type', 'reverse-process variance of the sample grids', choices=list(VAR_TYPES))
+    opt(p, '--loss', 'simple: L_simple (Algorithm 1); vlb: the bound itself', choices=list(LOSSES))
+    opt(p, '--image-size', 'folder data: resize and center-crop to this size', type=int)
+    opt(p, '--channels', 'folder data: 1 (grayscale) or 3 (RGB); default: from the images', type=int, choices=[1, 3])
+    opt(p, '--data-root', 'where mnist/cifar10 files are; default: $DDPM_LIT_DATA or ~/.cache/ddpm_lit')
     net = p.add_argument_group('network (override the preset)')
     net.add_argument('--ch', type=int, help='base channel count')
     net.add_argument('--ch-mult', type=_ints, help='channel multipliers per level, e.g. 1,2,2,2')
     net.add_argument('--num-res-blocks', type=int, help='residual blocks per level')
     net.add_argument('--attn', type=_ints, help="resolutions with self-attention, e.g. 16 ('' for none)")
-    net.add_argument('--dropout', type=float)
-    io = p.add_argument_group('bookkeeping')
-    io.add_argument('--ckpt-every', type=int, default=d.ckpt_every)
-    io.add_argument('--keep', type=int, default=d.keep, help='checkpoints to keep')
-    io.add_argument('--log-every', type=int, default=d.log_every)
-    io.add_argument('--sample-every', type=int, default=d.sample_every, help='0: a sample grid only at the end')
-    io.add_argument('--n-samples', type=int, default=d.n_samples)
-    io.add_argument('--compile', action='store_true', help='torch.compile the network')
-    io.add_argument('--precision', choices=PRECISIONS, default=d.precision, help='auto: bf16 autocast on CUDA, fp32 on the CPU; bf16: autocast on any device')
-    io.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=None, help='channels-last feature maps (default: for images of 16x16 or more, except bf16 on the CPU)')
-    io.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ... (default: cuda if available)')
-    io.add_argument('--no-progress', action='store_true', help='no progress bar')
+    net.add_argument('--dropout', type=float, help='dropout probability in [0, 1)')
+    io = p.add_argument_group('bookkeeping (may change on --resume)')
+    opt(io, '--ckpt-every', 'write a checkpoint every this many steps (and at the end)', type=int)
+    opt(io, '--ckpt-minutes', 'also write one when this many minutes have passed since the last (0: off)', type=float)
+    opt(io, '--keep', 'checkpoints to keep', type=int)
+    opt(io, '--log-every', 'write a line to metrics.jsonl every this many steps', type=int)
+    opt(io, '--sample-every', 'write a sample grid every this many steps (0: only at the end)', type=int)
+    opt(io, '--n-samples', 'images in a sample grid', type=int)
+    opt(io, '--compile', 'torch.compile the network', action='store_true')
+    opt(io, '--precision', 'auto: bf16 autocast on CUDA, fp32 on the CPU; bf16: autocast on any device', choices=PRECISIONS)
+    opt(io, '--channels-last', 'channels-last feature maps; default: for images of 16x16 or more, except bf16 on the CPU', action=argparse.BooleanOptionalAction)
+    opt(io, '--device', 'cpu, cuda, cuda:1, ...; default: cuda if available')
+    io.add_argument('--no-progress', action='store_true', help='no progress bars')
     p.set_defaults(func=cmd_train)
 
 # %% ../nbs/10_cli.ipynb #69fc501d
 _NET_FLAGS = {'ch': 'ch', 'ch_mult': 'ch_mult', 'num_res_blocks': 'num_res_blocks', 'attn': 'attn_resolutions', 'dropout': 'dropout'}
 
-def config_from_args(a: argparse.Namespace) -> TrainConfig:
-    "The `TrainConfig` that `ddpm_lit train` flags describe."
+def given_settings(a: argparse.Namespace) -> dict:
+    "The `TrainConfig` fields that `ddpm_lit train` flags set explicitly (the network flags as the `model` field)."
+    given = {f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig) if getattr(a, f.name, None) is not None and f.name != 'model'}
     model = {key: getattr(a, flag) for flag, key in _NET_FLAGS.items() if getattr(a, flag) is not None}
-    return TrainConfig(dataset=a.dataset, steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=a.warmup, grad_clip=a.grad_clip,
-                       ema_decay=a.ema_decay, preset=a.preset, model=model, schedule=a.schedule, T=a.T, var_type=a.var_type,
-                       loss=a.loss, seed=a.seed, image_size=a.image_size, channels=a.channels, data_root=a.data_root,
-                       ckpt_every=a.ckpt_every, keep=a.keep, log_every=a.log_every, sample_every=a.sample_every,
-                       n_samples=a.n_samples, compile=a.compile, precision=a.precision,
-                       channels_last=a.channels_last, device=a.device)
+    return given | ({'model': model} if model else {})
+
+def config_from_args(a: argparse.Namespace) -> TrainConfig:
+    "The `TrainConfig` of a new run that `ddpm_lit train` flags describe: typed flags, defaults for the rest."
+    return TrainConfig(**given_settings(a))
 
 # %% ../nbs/10_cli.ipynb #a4fb1d53
 def default_out(dataset: str) -> Path:
     "runs/DATASET, with anything but letters, digits, '-' and '_' replaced by '_'."
     return Path('runs') / re.sub(r'[^A-Za-z0-9_-]+', '_', dataset).strip('_')
 
+def _run_config(a: argparse.Namespace, out: Path) -> TrainConfig:
+    "The settings to train with: on --resume of an existing run its own, with the typed resumable flags applied; else the typed flags."
+    if not (a.resume and saved_config(out) is not None): return config_from_args(a)
+    cfg, changed = resume_settings(out, given_settings(a))
+    print(f"resuming {out} with its own settings; " + (', '.join(f"{k}: {was!r} -> {now!r}" for k, (was, now) in changed.items()) if changed
+                                                       else 'no setting changed'), flush=True)
+    return cfg
+
 def cmd_train(a: argparse.Namespace) -> int:
-    cfg = config_from_args(a)
-    out = Path(a.out) if a.out else default_out(cfg.dataset)
-    trainer = Trainer(cfg, out, resume=a.resume, progress=not a.no_progress)
+    "`ddpm_lit train`: train a new run, or continue one with --resume; returns the exit status."
+    out = Path(a.out) if a.out else default_out(a.dataset or TrainConfig.dataset)
+    trainer = Trainer(_run_config(a, out), out, resume=a.resume, progress=not a.no_progress)
+    cfg = trainer.cfg
     if trainer.dist.main:
         print(f"training {trainer.preset} ({sum(p.numel() for p in trainer.model.parameters()):,} parameters) on {cfg.dataset} "
-              f"{tuple(trainer.shape)}, {trainer.dist.world} process(es) on {trainer.dist.device}, from step {trainer.step} to {trainer.cfg.steps}; run folder {out}",
-              flush=True)
+              f"{tuple(trainer.shape)}, {trainer.dist.world} process(es) on {trainer.dist.device} ({_THREADS['text']}), "
+              f"from step {trainer.step} to {cfg.steps}; run folder {out}", flush=True)
     s = trainer.fit()
-    if trainer.dist.main and s['trained_steps'] == 0:
-        print(f"nothing to do: {out} is already at step {s['steps']} (raise --steps to train further)", flush=True)
-    elif trainer.dist.main:
+    if not trainer.dist.main: return 0
+    if s['trained_steps'] == 0:
+        print(f"{out} is already at step {s['steps']}: " + (f"wrote its missing sample grid {s['samples']}" if s['wrote_samples']
+              else "nothing to do (raise --steps to train further)"), flush=True)
+    else:
         print(f"done: {s['trained_steps']} steps in {s['seconds']:.0f} s, last loss {s['last_loss']:.4f}; "
-              f"checkpoint {s['checkpoint']}; samples {out}/samples-{s['steps']:08d}.png", flush=True)
+              f"checkpoint {s['checkpoint']}; samples {s['samples']}", flush=True)
     return 0
 
 # %% ../nbs/10_cli.ipynb #42dce07c
 def _sampling_args(p):
     p.add_argument('--ckpt', required=True, help='a run folder (its newest checkpoint) or a ckpt-*.pt file')
     p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (all T steps); ddim: Song et al.')
-    p.add_argument('--steps', type=int, default=None, help='network evaluations (ddim: 1..T; default T)')
+    p.add_argument('--steps', type=int, default=None, help='network evaluations (ddim: 1..T); default: T')
     p.add_argument('--eta', type=float, default=0.0, help='DDIM eta in [0, 1]')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--batch-size', type=int, default=500)
+    p.add_argument('--seed', type=int, default=0, help='seeds the one generator that every batch draws from, in order')
+    p.add_argument('--batch-size', type=int, default=500, help='samples per batch')
     p.add_argument('--no-ema', action='store_true', help='use the raw weights instead of their EMA')
     p.add_argument('--clip', action=argparse.BooleanOptionalAction, default=None,
-                   help='clip the predicted x_0 to [-1, 1] (default: on for ddpm as in Ho et al.\'s code, off for ddim as in Song et al.\'s)')
+                   help='clip the predicted x_0 to [-1, 1]; default: on for ddpm as in Ho et al.\'s code, off for ddim as in Song et al.\'s')
     p.add_argument('--precision', default='fp32', choices=list(SAMPLE_PRECISIONS), help='bf16: the network under bf16 autocast (fast on GPUs and CPUs with bf16 instructions)')
-    p.add_argument('--device', default=None)
-    p.add_argument('--no-progress', action='store_true')
+    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ...; default: cuda if available')
+    p.add_argument('--no-progress', action='store_true', help='no progress bars')
 
 def _sample_parser(sub):
-    p = sub.add_parser('sample', help='draw samples from a trained run', formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = sub.add_parser('sample', help='draw samples from a trained run', formatter_class=_Help)
     _sampling_args(p)
     p.add_argument('--n', type=int, default=64, help='number of samples')
     p.add_argument('--out', required=True, help='a .png grid or a .npz (arr_0: uint8 N x H x W x C)')
@@ -138,30 +168,34 @@ def _check_n(n: int, name: str = '--n'):
     if n < 1: raise ValueError(f"{name} must be a positive integer; got {n}")
 
 # %% ../nbs/10_cli.ipynb #5fd579d3
-def draw(a: argparse.Namespace, n: int) -> tuple[torch.Tensor, dict]:
-    "Draw `n` samples from the run `a.ckpt` with the sampler settings of `a`, in batches; returns them (CPU) and a description."
-    _check_n(n); _check_n(a.batch_size, '--batch-size')
-    model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
+def as_saved(x: torch.Tensor) -> torch.Tensor:
+    "Samples as `ddpm_lit sample` writes them: images clamped to [-1, 1] and quantized to the 256 levels of a PNG; points as they are."
+    return from_uint8(to_uint8(x)) if x.ndim == 4 else x
+
+def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, eta, clip, seed, batch_size, precision, no_progress
+         n: int, # how many samples
+         model, diffusion, # the trained network and its process (from `load_run`)
+         info: dict, # `load_run`'s description of the checkpoint
+        ) -> tuple[torch.Tensor, dict]: # the samples as saved (`as_saved`), on the CPU, and a description
+    "Draw `n` samples with the sampler settings of `a` through `draw_samples`; returns them and how they were made."
     shape, images = info['data_shape'], len(info['data_shape']) == 3
-    g = torch.Generator().manual_seed(a.seed)
     clip = (a.sampler == 'ddpm') if a.clip is None else a.clip
-    kw = dict(sampler=a.sampler, steps=a.steps, eta=a.eta, clip_x0=images and clip, generator=g, precision=a.precision)
-    sample(diffusion, model, (1, *shape), **kw)  # fail fast on bad --steps / --eta, before the long part
-    t0, out = time.time(), []
-    for i in range(0, n, a.batch_size):
-        b = min(a.batch_size, n - i)
-        if not a.no_progress: print(f"sampling {i + b}/{n}", file=sys.stderr, flush=True)
-        out.append(sample(diffusion, model, (b, *shape), **kw).cpu())
-    desc = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'sampler': a.sampler,
-            'steps': a.steps or diffusion.T, 'eta': a.eta if a.sampler == 'ddim' else None, 'var_type': cfg.var_type, 'clip_x0': kw['clip_x0'],
-            'precision': a.precision, 'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'seconds': round(time.time() - t0, 2)}
-    return torch.cat(out), desc
+    t0 = time.time()
+    x = draw_samples(diffusion, model, n, shape, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress,
+                     sampler=a.sampler, steps=a.steps, eta=a.eta, clip_x0=images and clip, precision=a.precision)
+    desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'steps': a.steps or diffusion.T,
+            'eta': a.eta if a.sampler == 'ddim' else None, 'var_type': diffusion.var_type, 'clip_x0': images and clip, 'precision': a.precision,
+            'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'seconds': round(time.time() - t0, 2)}
+    return as_saved(x), desc
 
 # %% ../nbs/10_cli.ipynb #2ab1eac0
 def cmd_sample(a: argparse.Namespace) -> int:
+    "`ddpm_lit sample`: write `--n` samples of a run as a PNG grid or an .npz; returns the exit status."
     out = Path(a.out)
     _check_writable(out, ('.png', '.npz'))
-    x, desc = draw(a, a.n)
+    _check_n(a.n); _check_n(a.batch_size, '--batch-size')
+    model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
+    x, desc = draw(a, a.n, model, diffusion, info)
     if out.suffix.lower() == '.npz':
         arr = to_uint8(x).permute(0, 2, 3, 1).numpy() if x.ndim == 4 else x.numpy()
         np.savez(out, arr_0=arr)
@@ -172,46 +206,56 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
 # %% ../nbs/10_cli.ipynb #d0b381e6
 def _eval_parser(sub):
-    p = sub.add_parser('eval', help='measure a trained run: test bits/dim and FID', formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = sub.add_parser('eval', help='measure a trained run: test bits/dim and FID', formatter_class=_Help)
     _sampling_args(p)
     p.add_argument('--metrics', default='bpd,fid', help='comma-separated: bpd, fid')
     p.add_argument('--n', type=int, default=1000, help='samples for FID')
-    p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim (default: the whole test split)')
-    p.add_argument('--out', default=None, help='also write the results as JSON here')
+    p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim; default: the whole test split')
+    p.add_argument('--out', default=None, help='also write the results to this .json file')
     p.set_defaults(func=cmd_eval)
 
 # %% ../nbs/10_cli.ipynb #60926752
+def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict) -> dict:
+    "Test bits/dim of a run: the full T-step bound on the test split (or its first `--n-bpd` images), with how it was obtained."
+    if len(info['data_shape']) != 3: raise ValueError("bits/dim is defined for image data on the 256-level grid; this run's data are points")
+    _check_n(a.batch_size, '--batch-size')
+    if a.n_bpd is not None: _check_n(a.n_bpd, '--n-bpd')
+    test = get_dataset(cfg.dataset, 'test', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
+    x = (items(test)[:a.n_bpd] if a.n_bpd else items(test)).to(next(model.parameters()).device)
+    t0, calls = time.time(), -(-len(x) // a.batch_size) * diffusion.T
+    with tqdm(total=calls, unit='call', desc=f"bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
+        r = metrics.test_nll(diffusion, _counting(model, bar), x, batch_size=a.batch_size, seed=a.seed)
+    return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T,
+            'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term',
+            'seconds': round(time.time() - t0, 1)}
+
+def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict) -> dict:
+    "FID of `--n` samples, taken exactly as `ddpm_lit sample` saves them, against the train split, with how it was obtained."
+    _check_n(a.n); _check_n(a.batch_size, '--batch-size')
+    x, desc = draw(a, a.n, model, diffusion, info)
+    ref = items(get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels))
+    if cfg.dataset in metrics.FEATURE_RECIPES:
+        net, finfo = metrics.feature_net(cfg.dataset, root=cfg.data_root)
+        value = metrics.fid_from_features(metrics.features(net, x), metrics.features(net, ref))
+        kind = f"offline FID: {finfo['extractor']}, test accuracy {finfo['test_accuracy']:.3f}"
+    else: value, kind = metrics.inception_fid(x, ref)['fid'], 'Inception FID (torch-fidelity)'
+    return {'value': value, 'n': len(x), 'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
+            'samples': 'as saved: clamped to [-1, 1] and quantized to 256 levels',
+            'sampler': {k: desc[k] for k in ('sampler', 'steps', 'eta', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']}
+
+EVALS = {'bpd': eval_bpd, 'fid': eval_fid} # what `ddpm_lit eval --metrics` can measure
+
 def evaluate(a: argparse.Namespace) -> dict:
     "The metrics that `ddpm_lit eval` reports, with how each was obtained."
     wanted = [m.strip() for m in a.metrics.split(',') if m.strip()]
-    if not wanted or set(wanted) - {'bpd', 'fid'}: raise ValueError(f"--metrics takes bpd and/or fid; got {a.metrics!r}")
+    if not wanted or set(wanted) - set(EVALS): raise ValueError(f"--metrics takes {' and/or '.join(EVALS)}; got {a.metrics!r}")
     model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
     res = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'weights': 'raw' if a.no_ema else 'EMA'}
-    if 'bpd' in wanted:
-        if len(info['data_shape']) != 3: raise ValueError("bits/dim is defined for image data on the 256-level grid; this run's data are points")
-        test = get_dataset(cfg.dataset, 'test', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
-        x = items(test)[:a.n_bpd] if a.n_bpd else items(test)
-        t0 = time.time()
-        r = metrics.test_nll(diffusion, model, x.to(next(model.parameters()).device), batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress)
-        res['bpd'] = {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'],
-                      'T': diffusion.T, 'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term',
-                      'seconds': round(time.time() - t0, 1)}
-    if 'fid' in wanted:
-        x, desc = draw(a, a.n)
-        train = get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
-        ref = items(train)
-        if cfg.dataset in metrics.FEATURE_RECIPES:
-            net, finfo = metrics.feature_net(cfg.dataset, root=cfg.data_root)
-            value = metrics.fid_from_features(metrics.features(net, x), metrics.features(net, ref))
-            kind = f"offline FID: {finfo['extractor']}, test accuracy {finfo['test_accuracy']:.3f}"
-        else:
-            value, kind = metrics.inception_fid(x, ref)['fid'], 'Inception FID (torch-fidelity)'
-        res['fid'] = {'value': value, 'n': len(x), 'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
-                      'sampler': {k: desc[k] for k in ('sampler', 'steps', 'eta', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']}
-    return res
+    return res | {m: EVALS[m](a, model, diffusion, cfg, info) for m in EVALS if m in wanted}
 
 # %% ../nbs/10_cli.ipynb #e359012c
 def cmd_eval(a: argparse.Namespace) -> int:
+    "`ddpm_lit eval`: print (and with --out, write as JSON) a run's test bits/dim and FID; returns the exit status."
     if a.out: _check_writable(Path(a.out), ('.json',))
     res = evaluate(a)
     rows = [('checkpoint', f"{res['checkpoint']} (step {res['step']}, {res['weights']} weights)")]
@@ -220,16 +264,62 @@ def cmd_eval(a: argparse.Namespace) -> int:
         rows.append(('bits/dim (test)', f"{b['value']:.4f} +- {b['se']:.4f}  (n={b['n']}, T={b['T']}; prior {b['prior']:.2e}, decoder {b['decoder']:.4f})"))
     if 'fid' in res:
         f = res['fid']
-        rows.append(('FID', f"{f['value']:.3f}  (n={f['n']} samples vs {f['reference']}; {f['sampler']['sampler']} {f['sampler']['steps']} steps)"))
+        rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {f['sampler']['sampler']} {f['sampler']['steps']} steps)"))
         rows.append(('features', f['features']))
     for k, v in rows: print(f"{k:>16}: {v}")
     if a.out: Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
     return 0
 
+# %% ../nbs/10_cli.ipynb #7e56720d
+BUSY_WINDOW = 0.3 # seconds over which other work's CPU use is measured at start-up
+_THREADS = {'n': None, 'text': 'threads as torch chose'} # what `set_cpu_threads` decided, for the `train` line
+
+def _cpu_busy(cpus: set[int], stat: str = '/proc/stat') -> float:
+    "Seconds that the CPUs `cpus` have spent busy since boot, from /proc/stat (all but idle and iowait)."
+    total = 0
+    with open(stat) as f:
+        for line in f:
+            name, *v = line.split()
+            if name[:3] == 'cpu' and name[3:].isdigit() and int(name[3:]) in cpus:
+                v = [int(x) for x in v[:8]]
+                total += sum(v) - v[3] - v[4]
+    return total / os.sysconf('SC_CLK_TCK')
+
+def _own_cpu() -> float: return sum(os.times()[:2])  # this process's CPU seconds (user + system)
+
+def busy_elsewhere(seconds: float = BUSY_WINDOW, # how long to watch
+                   busy=None, # () -> busy CPU seconds of the usable CPUs; default: from /proc/stat
+                   own=_own_cpu, # () -> this process's CPU seconds
+                   clock=time.monotonic, sleep=time.sleep,
+                  ) -> float: # CPUs kept busy by other work, on average over the window
+    "How many of this process's CPUs other work keeps busy, measured over `seconds` (this process's own use subtracted)."
+    busy = busy or (lambda cpus=os.sched_getaffinity(0): _cpu_busy(cpus))
+    b0, own0, t0 = busy(), own(), clock()
+    sleep(seconds)
+    b1, own1, t1 = busy(), own(), clock()
+    return max(0.0, ((b1 - b0) - (own1 - own0)) / (t1 - t0))
+
+def choose_threads(cores: int, # CPUs this process may run on
+                   busy: float, # of those, how many other work keeps busy
+                  ) -> int:
+    "Intra-op threads for a machine with `cores` usable CPUs of which `busy` are taken: the free ones, at least 1."
+    return max(1, cores - int(busy + 0.5))
+
+def set_cpu_threads(env: dict = os.environ) -> dict:
+    "Set torch's intra-op threads: as OMP_NUM_THREADS says when it is set, else the usable cores that other work leaves free."
+    if env.get('OMP_NUM_THREADS'): return {'n': torch.get_num_threads(), 'text': f"{torch.get_num_threads()} threads, as OMP_NUM_THREADS says"}
+    cores = len(os.sched_getaffinity(0))
+    try: busy = busy_elsewhere()
+    except (OSError, ValueError): busy = 0.0  # no /proc/stat: not Linux
+    n = choose_threads(cores, busy)
+    torch.set_num_threads(n)
+    return {'n': n, 'text': f"{n} thread(s): {cores} usable cores, {busy:.1f} busy with other work; set OMP_NUM_THREADS to choose"}
+
 # %% ../nbs/10_cli.ipynb #578e81df
 USER_ERRORS = (TrainError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)
 
 def build_parser() -> argparse.ArgumentParser:
+    "The `ddpm_lit` argument parser with its three commands."
     p = argparse.ArgumentParser(prog='ddpm_lit', description='Denoising diffusion probabilistic models, literate and tested.')
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     _train_parser(sub); _sample_parser(sub); _eval_parser(sub)
@@ -243,10 +333,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _one_line_warning
     try:
+        _THREADS.update(set_cpu_threads())
         return args.func(args)
     except USER_ERRORS as e:
         print(f"ddpm_lit: error: {e}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as e:
+        print(f"ddpm_lit: stopped by {e}", file=sys.stderr)
+        return 128 + e.signum
+    except KeyboardInterrupt:
+        print("ddpm_lit: interrupted; every file written so far is complete (rerun the command, or `train --resume`, to continue)", file=sys.stderr)
+        return 130
     finally:
         import torch.distributed as dist
         if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()

@@ -101,6 +101,14 @@ def _autocast_bf16(model, device: torch.device):
     return net
 
 # %% ../nbs/05_samplers.ipynb #603c0a4f
+def _plan(diffusion: GaussianDiffusion, sampler: str, steps: int | None, eta: float, clip_x0: bool) -> tuple[StepFn, list[int]]:
+    "The step function and the step indices of a sampler's settings, refusing settings that make no sense."
+    if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {list(SAMPLERS)}")
+    timesteps = spaced_timesteps(diffusion.T, diffusion.T if steps is None else steps)
+    if sampler == 'ddpm' and len(timesteps) != diffusion.T:
+        raise ValueError(f"the ddpm sampler takes every one of the {diffusion.T} steps; use the ddim sampler for {steps} steps")
+    return (ddpm_step(diffusion, clip_x0=clip_x0) if sampler == 'ddpm' else ddim_step(diffusion, eta=eta, clip_x0=clip_x0)), timesteps
+
 def sample(diffusion: GaussianDiffusion,
            model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
            shape: Sequence[int], # shape of the batch to draw, `(B, ...)`
@@ -116,11 +124,7 @@ def sample(diffusion: GaussianDiffusion,
            precision: str = 'fp32', # 'fp32', or 'bf16': the network runs under bf16 autocast (the sampler's arithmetic stays in `dtype`)
           ) -> Tensor | tuple[Tensor, Trajectory]:
     "Draw samples from the reverse process of `diffusion` with the network `model`."
-    if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {list(SAMPLERS)}")
-    timesteps = spaced_timesteps(diffusion.T, diffusion.T if steps is None else steps)
-    if sampler == 'ddpm' and len(timesteps) != diffusion.T:
-        raise ValueError(f"the ddpm sampler takes every one of the {diffusion.T} steps; use the ddim sampler for {steps} steps")
-    step = ddpm_step(diffusion, clip_x0=clip_x0) if sampler == 'ddpm' else ddim_step(diffusion, eta=eta, clip_x0=clip_x0)
+    step, timesteps = _plan(diffusion, sampler, steps, eta, clip_x0)
     if device is None:
         params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
         device = params[0].device if params else torch.device('cpu')
@@ -154,8 +158,8 @@ def draw_samples(diffusion: GaussianDiffusion,
     "Draw `n` samples in batches from one generator seeded once: with `n <= batch_size` this is `sample` with that seed."
     for name, v in (('n', n), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be a positive integer; got {v!r}")
-    steps = kw.get('steps')
-    calls = len(spaced_timesteps(diffusion.T, diffusion.T if steps is None else steps))
+    _check_precision(kw.get('precision', 'fp32'))
+    calls = len(_plan(diffusion, kw.get('sampler', 'ddpm'), kw.get('steps'), kw.get('eta', 0.0), False)[1])  # checks every setting
     kw['device'] = kw.get('device') or _device_of(model)
     g, out = torch.Generator().manual_seed(seed), []
     with tqdm(total=-(-n // batch_size) * calls, unit='call', desc=f"sampling {n}", disable=not progress, dynamic_ncols=True) as bar:

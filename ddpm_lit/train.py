@@ -23,7 +23,8 @@ __all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECK
            'RUN_FILES', 'TrainConfig', 'TrainError', 'CheckpointError', 'TrainingDiverged', 'TrainingInterrupted',
            'model_spec', 'make_model', 'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator',
            'batch_indices', 'remove_stale_tmp', 'save_checkpoint', 'load_checkpoint', 'checkpoints', 'load_run', 'Dist',
-           'setup_distributed', 'uses_bf16', 'uses_channels_last', 'Trainer', 'saved_config', 'ensure_run']
+           'setup_distributed', 'uses_bf16', 'uses_channels_last', 'Trainer', 'saved_config', 'resume_settings',
+           'ensure_run']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -384,11 +385,25 @@ def saved_config(out: str | Path) -> TrainConfig | None:
     found = checkpoints(out)
     return TrainConfig(**load_checkpoint(found[-1])['config']) if found else None
 
-# %% ../nbs/08_train.ipynb #a72a1182
+def resume_settings(out: str | Path, # the run folder
+                    given: dict, # settings given now (e.g. typed flags), by `TrainConfig` field; `model` may hold some network keys
+                   ) -> tuple[TrainConfig, dict]: # the settings to resume with, and {field: (the run's, now)} for each change
+    "The run's own settings, with the resumable fields of `given` applied; any other field of `given` must agree with the run."
+    out, saved = Path(out), saved_config(out)
+    if saved is None: raise TrainError(f"cannot resume: {out} holds no ddpm_lit run")
+    if 'model' in given: given = given | {'model': {**saved.model, **given['model']}}
+    fixed = [f"{k} {v!r} (the run has {getattr(saved, k)!r})" for k, v in given.items()
+             if k not in RESUMABLE_FIELDS and _canon(v) != _canon(getattr(saved, k))]
+    if fixed: raise TrainError(f"cannot resume {out} with other settings: {'; '.join(fixed)}; they fix what the run computes, "
+                               "so start a new run in another --out to change them")
+    changed = {k: (getattr(saved, k), v) for k, v in given.items() if k in RESUMABLE_FIELDS and _canon(v) != _canon(getattr(saved, k))}
+    return dataclasses.replace(saved, **{k: now for k, (_, now) in changed.items()}), changed
+
 def _canon(v):
     "`v` as JSON sees it (tuples and lists alike), for comparing settings."
     return json.loads(json.dumps(v, default=str))
 
+# %% ../nbs/08_train.ipynb #a72a1182
 @patch
 def _refuse_existing_run(self: Trainer) -> None:
     "Refuse to start a new run where one exists: nothing is ever overwritten without --resume."
