@@ -99,6 +99,7 @@ def Thing(
     betas:Tensor, # `(T,)` schedule of @eq-two, see [`other`](m.html#other)
     var_type:str='fixed_small', n:NoneType=None, shape:tuple[int, int]=(1, 2), # shape `(H, W)`,
     # over two lines
+    env:dict=environ({'HOME': '/root', 'TOKEN': 'secret'}), # the environment
 )->Module: # a [`UNet`](unet.html#unet) or (else) an MLP
 ```
 
@@ -112,7 +113,8 @@ def test_show_doc_entries_list_their_parameters(site, tmp_path_factory):
     index, _ = dp.label_index(site)
     md = dp.tabulate_show_doc(SHOW_DOC, '02_b.ipynb', index, [], repo)
     assert ("```{.python .doc-signature}\nclass Thing(\n    betas:Tensor, var_type:str='fixed_small', n=None,\n"
-            "    shape:tuple[int, int]=(1, 2),\n)\n```") in md
+            "    shape:tuple[int, int]=(1, 2), env:dict=os.environ,\n)\n```") in md
+    assert 'secret' not in md
     assert '- **Returns**: a [`UNet`](unet.html#unet) or (else) an MLP' in md
     assert md.index('*What a thing is.*') < md.index('::: {.doc-params}')
     assert '- `betas`: `(T,)` schedule of [Eq. 2 of *Chapter A*](01_a.ipynb#eq-two), see [`other`](m.html#other)' in md
@@ -122,8 +124,8 @@ def test_show_doc_entries_list_their_parameters(site, tmp_path_factory):
 
 
 def test_docstrings_keep_their_underscores():
-    assert dp.escape_md("runs/X, '-' and '_' become '_'; [`a_b`](m_n.html#a_b), $x_t$, x_0") == \
-        "runs/X, '-' and '\\_' become '\\_'; [`a_b`](m_n.html#a_b), $x_t$, x\\_0"
+    assert dp.escape_md("runs/X, '-' and '_' become '_'; [`a_b`](m_n.html#a_b), $x_t$, x_0; --resume, `--n`") == \
+        "runs/X, '-' and '\\_' become '\\_'; [`a_b`](m_n.html#a_b), $x_t$, x\\_0; -\\-resume, `--n`"
     md = SHOW_DOC.replace('*What a thing is.*', "*runs/X, '_' replaced by '_'*")
     assert "*runs/X, '\\_' replaced by '\\_'*" in dp.tabulate_show_doc(md, '02_b.ipynb', {}, [])
     assert 'Call self' not in dp.tabulate_show_doc(SHOW_DOC.replace('*What a thing is.*', dp._NO_DOC), 'x.ipynb', {}, [])
@@ -163,5 +165,6 @@ def test_folded_cells_say_what_they_check():
         for i, c in enumerate(json.loads(p.read_text())['cells']):
             src = ''.join(c['source'])
             if c['cell_type'] == 'code' and re.search(r'^#\|\s*code-fold:\s*true', src, re.M):
-                if not re.search(r'^#\|\s*code-summary:\s*"Check: \S.*"\s*$', src, re.M): bad.append(f'{p.name} cell {i}')
-    assert bad == [], f'folded cells without a `#| code-summary: "Check: ..."` line: {bad}'
+                m = re.search(r'^#\|\s*code-summary:\s*"Check: (\S.*)"\s*$', src, re.M)
+                if not m or '--' in m.group(1): bad.append(f'{p.name} cell {i}')
+    assert bad == [], f'folded cells without a `#| code-summary: "Check: ..."` line (where `--` would show as a dash): {bad}'

@@ -167,7 +167,13 @@ def parse_signature(body):
     return params, ret
 
 
-def _clean_param(p): return re.sub(r':NoneType(?==)', '', p)
+def _clean_param(p):
+    "No `NoneType` annotation inferred from a default of None; `os.environ` by name, never its contents."
+    p = re.sub(r':NoneType(?==)', '', p)
+    name, eq, default = p.partition('=')
+    if default.startswith('environ('): return f'{name}=os.environ'
+    if len(default) > 60: return f'{name}=...'
+    return p
 
 
 def _wrap(head, items, tail, width=82):
@@ -202,8 +208,8 @@ _VERBATIM = re.compile(r'(`[^`\n]+`|\$[^$\n]+\$|\]\([^)\s]*\)|https?://\S+)')
 
 
 def escape_md(text):
-    "Docstring text with `_` escaped outside code, math and links, so that Markdown shows it instead of italics."
-    return ''.join(part if i % 2 else re.sub(r'(?<!\\)_', r'\\_', part)
+    "Docstring text with `_` and `--` escaped outside code, math and links: Markdown shows them, not italics or a dash."
+    return ''.join(part if i % 2 else re.sub(r'(?<!\\)_', r'\\_', part).replace('--', '-\\-')
                    for i, part in enumerate(_VERBATIM.split(text)))
 
 
