@@ -126,8 +126,8 @@ def test_show_doc_entries_list_their_parameters(site, tmp_path_factory):
 def test_docstrings_keep_their_underscores():
     assert dp.escape_md("runs/X, '-' and '_' become '_'; [`a_b`](m_n.html#a_b), $x_t$, x_0; --resume, `--n`") == \
         "runs/X, '-' and '\\_' become '\\_'; [`a_b`](m_n.html#a_b), $x_t$, x\\_0; -\\-resume, `--n`"
-    md = SHOW_DOC.replace('*What a thing is.*', "*runs/X, '_' replaced by '_'*")
-    assert "*runs/X, '\\_' replaced by '\\_'*" in dp.tabulate_show_doc(md, '02_b.ipynb', {}, [])
+    md = SHOW_DOC.replace('*What a thing is.*', "*runs/X, '_' replaced by '_', a * b*\n\nMore: x_0 * 2.")
+    assert "*runs/X, '\\_' replaced by '\\_', a \\* b*\n\nMore: x\\_0 \\* 2." in dp.tabulate_show_doc(md, '02_b.ipynb', {}, [])
     assert 'Call self' not in dp.tabulate_show_doc(SHOW_DOC.replace('*What a thing is.*', dp._NO_DOC), 'x.ipynb', {}, [])
 
 
@@ -168,3 +168,16 @@ def test_folded_cells_say_what_they_check():
                 m = re.search(r'^#\|\s*code-summary:\s*"Check: (\S.*)"\s*$', src, re.M)
                 if not m or '--' in m.group(1): bad.append(f'{p.name} cell {i}')
     assert bad == [], f'folded cells without a `#| code-summary: "Check: ..."` line (where `--` would show as a dash): {bad}'
+
+
+def test_class_entries_list_their_fields(tmp_path):
+    (tmp_path / 'pkg').mkdir()
+    (tmp_path / 'pkg' / 'm.py').write_text('class Pt(NamedTuple):\n    "A point."\n    x: float\n    y: float = 0.0 # height\n\n'
+                                           '@dataclass\nclass Cfg:\n    "Settings."\n    lr: float = 0.1 # the step size\n')
+    pt = ('---\n\n[source](https://github.com/u/r/blob/main/pkg/m.py#L1)\n\n### Pt\n\n```python\ndef Pt(\n    *args, **kwargs\n):\n```\n\n*A point.*')
+    md = dp.tabulate_show_doc(pt, 'x.ipynb', {}, [], tmp_path)
+    assert '```{.python .doc-signature}\nclass Pt(NamedTuple):\n    x: float\n    y: float = 0.0\n```' in md
+    assert '- `y`: height' in md and '- `x`' not in md
+    cfg = ('---\n\n[source](https://github.com/u/r/blob/main/pkg/m.py#L6)\n\n### Cfg\n\n```python\ndef Cfg(\n    lr:float=0.1\n)->None:\n```\n\n*Settings.*')
+    md = dp.tabulate_show_doc(cfg, 'x.ipynb', {}, [], tmp_path)
+    assert '```{.python .doc-signature}\nclass Cfg(lr:float=0.1)\n```' in md and '- `lr`: the step size' in md

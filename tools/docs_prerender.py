@@ -208,12 +208,36 @@ _VERBATIM = re.compile(r'(`[^`\n]+`|\$[^$\n]+\$|\]\([^)\s]*\)|https?://\S+)')
 
 
 def escape_md(text):
-    "Docstring text with `_` and `--` escaped outside code, math and links: Markdown shows them, not italics or a dash."
-    return ''.join(part if i % 2 else re.sub(r'(?<!\\)_', r'\\_', part).replace('--', '-\\-')
+    "Docstring text with `_`, `*` and `--` escaped outside code, math and links: Markdown shows them, not italics or a dash."
+    return ''.join(part if i % 2 else re.sub(r'(?<!\\)([_*])', r'\\\1', part).replace('--', '-\\-')
                    for i, part in enumerate(_VERBATIM.split(text)))
 
 
+def _escape_docstring(rest):
+    "`escape_md` for a docstring whose first line nbdev set in italics (`*...*`)."
+    done, out = False, []
+    for line in rest.split('\n'):
+        m = None if done or not line.strip() else re.match(r'^(\s*)\*(.+)\*$', line)
+        if line.strip(): done = True
+        out.append(f'{m.group(1)}*{escape_md(m.group(2))}*' if m else escape_md(line))
+    return '\n'.join(out)
+
+
 _NO_DOC = '*Call self as a function.*'  # what fastcore shows for a function without a docstring
+
+
+def _class_fields(root, md):
+    "[(name, 'name: type = default', comment)] of the annotated fields in the body of the class show_doc links to."
+    m = _SOURCE.search(md)
+    f = Path(root) / m.group(1) if m and root is not None else None
+    if f is None or not f.exists(): return []
+    lines, out, start = f.read_text(encoding='utf-8').splitlines(), [], int(m.group(2)) - 1
+    while start < len(lines) and not lines[start].lstrip().startswith('class '): start += 1
+    for line in lines[start + 1:]:
+        if line.strip() and not line.startswith('    '): break
+        if fm := re.match(r'^    (\w+)\s*:\s*([^#]*?)\s*(?:#\s*(.*))?$', line):
+            out.append((fm.group(1), f'{fm.group(1)}: {fm.group(2)}', fm.group(3) or ''))
+    return out
 
 
 def tabulate_show_doc(md, here, index, missing, root=None):
@@ -224,8 +248,13 @@ def tabulate_show_doc(md, here, index, missing, root=None):
     params, (ret, ret_doc) = parse_signature(body.lstrip('\n')) if body.strip() else ([], ('', ''))
     kind, class_line = _def_kind(root, md)
     plain = [p for p, _ in params]
+    fields = _class_fields(root, md) if kind == 'class' else []
+    if fields:  # a dataclass or NamedTuple defined in a notebook cell: fastcore cannot read its comments
+        docs = {n: c for n, _, c in fields}
+        params = [(p, c or docs.get(p.split(':')[0].split('=')[0], '')) for p, c in params]
     if kind == 'class' and (not params or plain == ['*args', '**kwargs']) and class_line:
-        sig = class_line
+        sig = class_line + (':\n' + '\n'.join(f'    {t}' for _, t, _ in fields) if fields else '')
+        params = [(n, c) for n, _, c in fields]
     else:
         head = f"{'class' if kind == 'class' else prefix} {name}"
         tail = f" -> {ret}" if ret and ret != 'None' and kind != 'class' else ''
@@ -234,7 +263,7 @@ def tabulate_show_doc(md, here, index, missing, root=None):
     if ret_doc: items.append(f'- **Returns**: {link_cites(escape_md(ret_doc), here, index, missing)}')
     block = f"```{{.python .doc-signature}}\n{sig}\n```"
     rest = md[m.end():].rstrip()  # the docstring
-    rest = '' if rest.strip() == _NO_DOC else escape_md(rest)
+    rest = '' if rest.strip() == _NO_DOC else _escape_docstring(rest)
     params = '\n\n::: {.doc-params}\n' + '\n'.join(items) + '\n:::\n' if items else '\n'
     return md[:m.start()] + block + rest + params
 
