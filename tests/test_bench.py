@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'bench'))
 import bench, systems  # noqa: E402
 
-def run(*args, timeout=600):
-    p = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+def run(*args):
+    "Run a script to its end: no wall-clock limit, since a test may not depend on how fast or busy the machine is."
+    p = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, cwd=ROOT,
                        env={'OMP_NUM_THREADS': '1', 'PATH': '/usr/bin:/bin', 'HOME': str(Path.home())})
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     return p.stdout
@@ -20,7 +21,7 @@ def test_bench_end_to_end(tmp_path):
     "Every kind of child runs (train, sample, quality) and the tables carry what the JSON holds."
     run(ROOT / 'bench/bench.py', '--sizes', 'digits', '--systems', 'ddpm_lit', '--variants', 'ddpm_lit,ddpm_lit bf16',
               '--repeats', '2', '--repeat-s', '0.2', '--threads', '1', '--quality-minutes', '0.05', '--quality-n', '4',
-              '--out', tmp_path)
+              '--timeout', 0, '--out', tmp_path)
     res = json.loads((tmp_path / 'latest.json').read_text())
     rows = res['throughput']['digits']
     from ddpm_lit.unet import build_model
@@ -84,3 +85,18 @@ def test_peer_adapters():
     from diffusers import UNet2DModel
     d = UNet2DModel(sample_size=32, in_channels=3, out_channels=3, **systems.SIZES['cifar10-35.7M'].diffusers)
     assert systems.count_params(d) == 35_746_307
+
+def test_threads_bench_tiny(tmp_path):
+    "bench/threads.py runs every setting, alone and beside a busy core, and its table says what the JSON holds."
+    import statistics, threads
+    run(ROOT / 'bench/threads.py', '--steps', 1, '--warmup', 0, '--out', tmp_path)
+    res = json.loads((tmp_path / 'threads.json').read_text())
+    rows = {(r['label'], r['busy']): r for r in res['rows']}
+    assert len(rows) == 2 * len(threads.SETTINGS) and all(len(r['ms']) == 1 and r['ms'][0] > 0 for r in rows.values())
+    assert rows[('1 thread', False)]['threads'] == rows[('1 thread', True)]['threads'] == 1
+    # beside a process that keeps one core busy, ddpm_lit leaves that core to it (on a machine with more than one core)
+    assert rows[('ddpm_lit chooses', True)]['threads'] <= max(1, res['cores'] - 1)
+    md = (tmp_path / 'threads.md').read_text()
+    assert md.count('\n| the machine as found') == 2 * len(threads.SETTINGS)
+    r = rows[('1 thread', True)]
+    assert f"{statistics.median(r['ms']):,.0f} [" in md
