@@ -32,7 +32,8 @@ class _Help(argparse.HelpFormatter):
     "Help that states a flag's default once, and only when it has one worth stating."
     def _get_help_string(self, action):
         h = action.help or ''
-        if action.default not in (None, False, argparse.SUPPRESS) and not action.required and 'default' not in h: h += ' (default: %(default)s)'
+        unset = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if not (unset or action.required or 'default' in h): h += ' (default: %(default)s)'
         return h
 
 # %% ../nbs/10_cli.ipynb #2e1a63e4
@@ -235,7 +236,7 @@ def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
     x, desc = draw(a, a.n, model, diffusion, info)
     ref = items(get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels))
     if cfg.dataset in metrics.FEATURE_RECIPES:
-        net, finfo = metrics.feature_net(cfg.dataset, root=cfg.data_root)
+        net, finfo = metrics.feature_net(cfg.dataset, root=cfg.data_root, progress=not a.no_progress)  # trained once, then cached
         value = metrics.fid_from_features(metrics.features(net, x), metrics.features(net, ref))
         kind = f"offline FID: {finfo['extractor']}, test accuracy {finfo['test_accuracy']:.3f}"
     else: value, kind = metrics.inception_fid(x, ref)['fid'], 'Inception FID (torch-fidelity)'
@@ -307,13 +308,13 @@ def choose_threads(cores: int, # CPUs this process may run on
 
 def set_cpu_threads(env: dict = os.environ) -> dict:
     "Set torch's intra-op threads: as OMP_NUM_THREADS says when it is set, else the usable cores that other work leaves free."
-    if env.get('OMP_NUM_THREADS'): return {'n': torch.get_num_threads(), 'text': f"{torch.get_num_threads()} threads, as OMP_NUM_THREADS says"}
+    if env.get('OMP_NUM_THREADS'): return {'n': torch.get_num_threads(), 'text': f"intra-op threads: {torch.get_num_threads()}, as OMP_NUM_THREADS says"}
     cores = len(os.sched_getaffinity(0))
     try: busy = busy_elsewhere()
     except (OSError, ValueError): busy = 0.0  # no /proc/stat: not Linux
     n = choose_threads(cores, busy)
     torch.set_num_threads(n)
-    return {'n': n, 'text': f"{n} thread(s): {cores} usable cores, {busy:.1f} busy with other work; set OMP_NUM_THREADS to choose"}
+    return {'n': n, 'text': f"intra-op threads: {n} ({cores} usable cores, {busy:.1f} busy with other work; OMP_NUM_THREADS overrides)"}
 
 # %% ../nbs/10_cli.ipynb #578e81df
 USER_ERRORS = (TrainError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)
