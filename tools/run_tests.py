@@ -60,6 +60,7 @@ def check_in_step():
                 results[label] = ok
         finally: shutil.rmtree(snap, ignore_errors=True)
         results['docs: nbdev prepares every notebook for Quarto'] = check_docs(tmp)
+        results.update(check_doc_entries(tmp))
     return results
 
 # What `nbdev_docs` does before it calls Quarto (nbdev.quarto._pre_docs without installing Quarto): it executes
@@ -83,6 +84,21 @@ def check_docs(tmp: Path) -> bool:
         print(f"FAILED: docs preparation; notebooks not processed: {sorted(map(str, nbs - done))}\n"
               "  a cell that mixes imports with other code is executed by nbdev's docs build: move its imports to an import-only cell")
     return ok
+
+def check_doc_entries(tmp: Path) -> dict:
+    "On the notebooks nbdev prepared: Quarto's pre-render step runs clean, and every exported name has a doc entry."
+    import docs_prerender  # tools/, next to this file
+    proc = tmp / '_proc'
+    if not proc.exists(): return {'docs: the pre-render step resolves every equation citation': False,
+                                  'docs: every exported function and class has a doc entry': False}
+    bare = docs_prerender.undocumented_entries(proc)  # before the pre-render step tidies the entries
+    problems = docs_prerender.main(proc)
+    for p in problems: print(f"FAILED: docs pre-render: {p}")
+    missing = docs_prerender.missing_doc_entries(proc, tmp / 'ddpm_lit') + bare
+    if missing: print(f"FAILED: exported but with no doc entry (nbdev links to an anchor that no page has) or no docstring: {missing}\n"
+                      "  fix: export it from an `#| export` cell, or add a `show_doc(...)` cell for it; give it a docstring")
+    return {'docs: the pre-render step resolves every equation citation': not problems,
+            'docs: every exported function and class has a doc entry': not missing}
 
 def run_nbdev_test(flags):
     cmd = [BIN / 'nbdev_test', '--do_print', '--timing'] + (['--flags', flags] if flags else [])
