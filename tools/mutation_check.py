@@ -35,6 +35,14 @@ MUTATIONS = [
  ('12_solvers', "D = (1 + 1 / (2 * r)) * x0 - 1 / (2 * r) * prev['x0']", "D = (1 + 1 / r) * x0 - 1 / r * prev['x0']", 'DPM-Solver++(2M) extrapolates x_0 a whole step ahead instead of half'),
  ('12_solvers', 'KARRAS_RHO = 7.0', 'KARRAS_RHO = 3.0', 'Karras spacing with rho = 3'),
  ('12_solvers', 'step.extra_calls = lambda timesteps: len(timesteps) - 1', 'step.extra_calls = lambda timesteps: len(timesteps)', "Heun's network calls miscounted (the progress bar's total)"),
+ ('13_guidance', 'return (1 + w) * cond - w * uncond', 'return uncond + w * (cond - uncond)', "guidance weight in the other convention (s = w), so w = 0 is unconditional"),
+ ('13_guidance', 'torch.cat([y, torch.full_like(y, null)])', 'torch.cat([y, y])', 'the second half of the doubled call keeps the labels instead of the null label'),
+ ('13_guidance', 'drop = torch.rand(y.shape, generator=generator, device=y.device) < p', 'drop = torch.rand(y.shape, generator=generator, device=y.device) > p', 'label dropout keeps a fraction p instead of dropping it'),
+ ('13_guidance', 'if m.any(): out[m] = per_class[c](xt[m], t[m])', 'if m.any(): out[m] = per_class[(c + 1) % C](xt[m], t[m])', "the class oracle answers with the next class's component"),
+ ('07_unet', 'temb = self.temb(t.to(x.device)) + _class_vector(self.class_emb, y, x.shape[0], x.device)', 'temb = self.temb(t.to(x.device))', 'the U-Net ignores its class label'),
+ ('06_data', "return GAUSSIANS_RADIUS * np.stack([np.cos(a), np.sin(a)], 1) + GAUSSIANS_STD * rs.randn(n, 2), k.astype(np.int64)", "return GAUSSIANS_RADIUS * np.stack([np.cos(a), np.sin(a)], 1) + GAUSSIANS_STD * rs.randn(n, 2), ((k + 1) % 8).astype(np.int64)", "8gaussians labels name the neighbouring mode"),
+ ('05_samplers', 'net if labels is None else given(net, labels[i:i + b])', 'net if labels is None else given(net, labels[:b])', "every batch gets the first batch's labels"),
+ ('08_train', "y = drop_labels(self.data.labels[idx], cfg.p_uncond, len(self.classes), generator=g) if self.classes else None", "y = self.data.labels[idx] if self.classes else None", 'label dropout never applied in training (no unconditional model)'),
  ('09_metrics', 'logp = (counts / counts.sum(1, keepdim=True)).log2()', 'logp = (counts / len(train)).log2()', 'categorical baseline forgets the smoothing in its normaliser'),
 ]
 env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PATH': f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
