@@ -28,7 +28,7 @@ MUTATIONS = [
  ('05_samplers', '* (1 - ab_t / ab_next)).sqrt()', '* (1 - ab_t)).sqrt()', 'DDIM sigma_t(eta) uses 1 - alpha_bar_t'),
  ('05_samplers', "list(range(0, T, T // K))[::-1]", "list(range(0, T, T // K + 1))[::-1]", 'strided spacing with the wrong stride'),
  ('05_samplers', 'step.every_step = True', 'step.every_step = False', 'ancestral step accepted on a skipped schedule'),
- ('05_samplers', 'out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=g, **kw).cpu())', 'out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=torch.Generator().manual_seed(seed + i), **kw).cpu())', 'draw_samples reseeds each batch'),
+ ('05_samplers', '(b, *item_shape), generator=g, **kw).cpu())', '(b, *item_shape), generator=torch.Generator().manual_seed(seed + i), **kw).cpu())', 'draw_samples reseeds each batch'),
  ('12_solvers', 'return _x_of(xbar + (sigma_next - sigma) * d, sigma_next, xt.dtype)', 'return _x_of(xbar + (sigma_next - sigma) * d, sigma, xt.dtype)', 'Euler step maps x_bar back to x with the current sigma'),
  ('12_solvers', 'd2 = _slope(diffusion, model(x_euler, t2), x_euler, t2, clip_x0)[2]', 'd2 = _slope(diffusion, model(x_euler, t), x_euler, t2, clip_x0)[2]', "Heun's correction asks the network at the wrong sigma (t, not t_next)"),
  ('12_solvers', "r = (lam - prev['lam']) / h", 'r = 1.0', 'DPM-Solver++(2M) with the ratio r = 1 (the equal-step formula on unequal steps)'),
