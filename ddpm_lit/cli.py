@@ -4,16 +4,17 @@
 
 # %% ../nbs/10_cli.ipynb #4bbbbcbe
 from __future__ import annotations
-import argparse, dataclasses, json, os, re, sys, time, warnings
+import argparse, dataclasses, json, math, os, re, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, PRECISIONS, load_run, resume_settings, saved_config, set_cpu_threads, CpuThreads
+from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, CONDS, PRECISIONS, load_run, resume_settings, saved_config, set_cpu_threads, CpuThreads
 from .samplers import draw_samples, SAMPLERS, SPACINGS, SAMPLE_PRECISIONS, _counting, _plan, network_calls
 from . import solvers  # registers the samplers 'heun', 'dpmpp-2m' and the spacings 'logsnr', 'karras'
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics
+from .guidance import guided, class_rows, balanced_labels, class_label
 from .diffusion import VAR_TYPES
 from .schedules import SCHEDULES
 from .unet import PRESETS
@@ -27,6 +28,13 @@ def _ints(text: str) -> tuple[int, ...]:
     "Parse '1,2,2' (or '' for none) into a tuple of ints."
     try: return tuple(int(v) for v in text.split(',') if v.strip())
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 1,2,2; got {text!r}") from None
+
+def _floats(text: str) -> tuple[float, ...]:
+    "Parse '0,1,3' into a tuple of floats."
+    try: v = tuple(float(x) for x in text.split(',') if x.strip())
+    except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0,1,3; got {text!r}") from None
+    if not v: raise argparse.ArgumentTypeError('expected at least one number')
+    return v
 
 class _Help(argparse.HelpFormatter):
     "Help that states a flag's default once, and only when it has one worth stating."
@@ -67,6 +75,8 @@ def _train_parser(sub):
     opt(p, '--T', 'diffusion steps', type=int)
     opt(p, '--var-type', 'reverse-process variance of the sample grids', choices=list(VAR_TYPES))
     opt(p, '--loss', 'simple: L_simple (Algorithm 1); vlb: the bound itself', choices=list(LOSSES))
+    opt(p, '--cond', "class: condition on the data's class labels, for classifier-free guidance (default: unconditional)", choices=[c for c in CONDS if c])
+    opt(p, '--p-uncond', 'with --cond class: probability that a training label is dropped to the null label (Ho & Salimans)', type=float)
     opt(p, '--image-size', 'folder data: resize and center-crop to this size', type=int)
     opt(p, '--channels', 'folder data: 1 (grayscale) or 3 (RGB); default: from the images', type=int, choices=[1, 3])
     opt(p, '--data-root', 'where mnist/cifar10 files are; default: $DDPM_LIT_DATA or ~/.cache/ddpm_lit')
@@ -158,12 +168,16 @@ def _sampling_args(p):
                    help='clip the predicted x_0 to [-1, 1]; default: on for ddpm as in Ho et al.\'s code, off for the others (ddim as in Song et al.\'s)')
     p.add_argument('--precision', default='fp32', choices=list(SAMPLE_PRECISIONS), help='bf16: the network under bf16 autocast (fast on GPUs and CPUs with bf16 instructions)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ...; default: cuda if available')
+    p.add_argument('--guidance', type=_floats, default=(0.0,), help='class-conditional runs: guidance weight w >= 0 of Ho & Salimans '
+                   '(0: the conditional model; diffusers\' guidance_scale is w + 1); eval takes several, e.g. 0,1,3 (default: 0)')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
 
 def _sample_parser(sub):
     p = sub.add_parser('sample', help='draw samples from a trained run', formatter_class=_Help)
     _sampling_args(p)
     p.add_argument('--n', type=int, default=64, help='number of samples')
+    p.add_argument('--class', dest='cls', default=None, help='class-conditional runs: the class to sample, by index or name; '
+                   'default: a grid with one row per class (--n rounded down to whole rows)')
     p.add_argument('--out', required=True, help='a .png grid or a .npz (arr_0: uint8 N x H x W x C)')
     p.set_defaults(func=cmd_sample)
 
@@ -187,21 +201,34 @@ def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, eta, clip,
          n: int, # how many samples
          model, diffusion, # the trained network and its process (from `load_run`)
          info: dict, # `load_run`'s description of the checkpoint
+         labels: torch.Tensor | None = None, # class labels `(n,)` for a class-conditional run
+         w: float = 0.0, # guidance weight (class-conditional runs)
         ) -> tuple[torch.Tensor, dict]: # the samples as saved (`as_saved`), on the CPU, and a description
-    "Draw `n` samples with the sampler settings of `a` through `draw_samples`; returns them and how they were made."
+    "Draw `n` samples with the sampler settings of `a` through `draw_samples`, guided with weight `w` when `labels` are given; returns them and how they were made."
     shape, images = info['data_shape'], len(info['data_shape']) == 3
     clip = (a.sampler == 'ddpm') if a.clip is None else a.clip
     if a.steps and len(a.steps) > 1: raise ValueError(f"one --steps at a time here; got {','.join(map(str, a.steps))} (eval --metrics fid takes several)")
     steps = a.steps[0] if a.steps else None
     t0 = time.time()
     threads = _adaptive_threads()
-    x = draw_samples(diffusion, threads.wrap(model) if threads else model, n, shape, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress,
+    net = model if labels is None else guided(model, w, null=len(info['classes']))
+    x = draw_samples(diffusion, threads.wrap(net) if threads else net, n, shape, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress, labels=labels,
                      sampler=a.sampler, steps=steps, spacing=a.spacing, eta=a.eta, clip_x0=images and clip, precision=a.precision, device=next(model.parameters()).device)
     desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'spacing': a.spacing, 'steps': steps or diffusion.T,
             'nfe': network_calls(*_plan(diffusion, a.sampler, steps, a.eta, False, a.spacing)),
             'eta': a.eta if a.sampler == 'ddim' else None, 'var_type': diffusion.var_type, 'clip_x0': images and clip, 'precision': a.precision,
-            'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'seconds': round(time.time() - t0, 2)}
+            'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'guidance': w if labels is not None else None, 'seconds': round(time.time() - t0, 2)}
     return as_saved(x), desc
+
+def _guidance(a: argparse.Namespace, cfg: TrainConfig, info: dict) -> tuple[float, ...]:
+    "The guidance weights asked for, checked against the run: none but 0 for an unconditional run, none above 0 without a null class."
+    ws = a.guidance
+    if any(not math.isfinite(w) or w < 0 for w in ws): raise ValueError(f"--guidance takes weights w >= 0 (0: the conditional model); got {','.join(map(str, ws))}")
+    if info.get('classes') is None and (any(ws) or getattr(a, 'cls', None) is not None):
+        raise ValueError(f"{info['path']} is an unconditional run (trained without --cond class): --class and --guidance need a class-conditional run")
+    if info.get('classes') and any(ws) and cfg.p_uncond == 0:
+        raise ValueError("this run never trained the null label (p_uncond = 0), so it has no unconditional prediction to guide with; use --guidance 0")
+    return ws
 
 # %% ../nbs/10_cli.ipynb #2ab1eac0
 def cmd_sample(a: argparse.Namespace) -> int:
@@ -210,13 +237,19 @@ def cmd_sample(a: argparse.Namespace) -> int:
     _check_writable(out, ('.png', '.npz'))
     _check_n(a.n); _check_n(a.batch_size, '--batch-size')
     model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
-    x, desc = draw(a, a.n, model, diffusion, info)
+    ws = _guidance(a, cfg, info)
+    if len(ws) > 1: raise ValueError(f"one --guidance at a time here; got {','.join(map(str, ws))} (eval takes several)")
+    C, labels, ncol = len(info['classes'] or []), None, None
+    if C and a.cls is not None: labels = torch.full((a.n,), class_label(a.cls, info['classes']))
+    elif C: labels = class_rows(a.n, C); ncol = len(labels) // C  # one row per class
+    x, desc = draw(a, len(labels) if labels is not None else a.n, model, diffusion, info, labels, ws[0])
     if out.suffix.lower() == '.npz':
         arr = to_uint8(x).permute(0, 2, 3, 1).numpy() if x.ndim == 4 else x.numpy()
-        np.savez(out, arr_0=arr)
-    elif x.ndim == 4: save_grid(x, out, scale=max(1, 64 // x.shape[-1]))
+        np.savez(out, arr_0=arr, **({'labels': labels.numpy()} if labels is not None else {}))
+    elif x.ndim == 4: save_grid(x, out, scale=max(1, 64 // x.shape[-1]), ncol=ncol)
     else: save_points(x, out)
-    print(f"wrote {len(x)} samples to {out} ({desc['sampler']}, {desc['steps']} steps, {desc['nfe']} network calls each, {desc['seconds']:.1f} s)")
+    what = '' if labels is None else (f"class {info['classes'][labels[0]]}, " if a.cls is not None else f"one row per class ({C} rows of {ncol}), ") + f"guidance w = {ws[0]:g}, "
+    print(f"wrote {len(x)} samples to {out} ({what}{desc['sampler']}, {desc['steps']} steps, {desc['nfe']} network calls each, {desc['seconds']:.1f} s)")
     return 0
 
 # %% ../nbs/10_cli.ipynb #d0b381e6
@@ -242,24 +275,31 @@ def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
         threads = _adaptive_threads()
         r = metrics.test_nll(diffusion, _counting(threads.wrap(model) if threads else model, bar), x, batch_size=a.batch_size, seed=a.seed)
     return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T,
-            'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term',
+            'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term'
+                   + (', of the unconditional prediction (null label)' if info.get('classes') else ''),
             'seconds': round(time.time() - t0, 1)}
 
 def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict) -> dict | list[dict]:
-    "FID of `--n` samples, taken exactly as `ddpm_lit sample` saves them, against the train split, with how it was obtained; a list, one per count, for several `--steps`."
+    "FID of `--n` samples, taken exactly as `ddpm_lit sample` saves them, against the train split, with how it was obtained; a list, one per count, for several `--steps` (and per weight, for several `--guidance`). A class-conditional run asks for every class equally often and adds the accuracy of the offline classifier on its samples."
     _check_n(a.n); _check_n(a.batch_size, '--batch-size')
     counts = a.steps or (None,)
     for K in counts: _plan(diffusion, a.sampler, K, a.eta, False, a.spacing)  # every count checked before any sampling
+    ws, C = _guidance(a, cfg, info), len(info['classes'] or [])
+    labels = balanced_labels(a.n, C) if C else None
     ref = items(get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels))
     if cfg.dataset in metrics.FEATURE_RECIPES:
         net, finfo = metrics.feature_net(cfg.dataset, root=cfg.data_root, progress=not a.no_progress)  # trained once, then cached
         ref_features = metrics.features(net, ref)
         fid, kind = lambda x: metrics.fid_from_features(metrics.features(net, x), ref_features), f"offline FID: {finfo['extractor']}, test accuracy {finfo['test_accuracy']:.3f}"
-    else: fid, kind = lambda x: metrics.inception_fid(x, ref)['fid'], 'Inception FID (torch-fidelity)'
+        accuracy = lambda x: metrics.class_accuracy(net, x, labels, C)
+    else:
+        fid, kind = lambda x: metrics.inception_fid(x, ref)['fid'], 'Inception FID (torch-fidelity)'
+        accuracy = lambda x: None  # no offline classifier for this data set
     out = []
-    for K in counts:
-        x, desc = draw(argparse.Namespace(**{**vars(a), 'steps': K and (K,)}), a.n, model, diffusion, info)
-        out.append({'value': fid(x), 'n': len(x), 'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
+    for K, w in [(K, w) for K in counts for w in (ws if C else (None,))]:  # each step count, at each guidance weight
+        x, desc = draw(argparse.Namespace(**{**vars(a), 'steps': K and (K,)}), a.n, model, diffusion, info, labels, w or 0.0)
+        out.append({'value': fid(x), **({'guidance': w, 'accuracy': accuracy(x)} if C else {}), 'n': len(x),
+                    'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
                     'samples': 'as saved: clamped to [-1, 1] and quantized to 256 levels',
                     'sampler': {k: desc[k] for k in ('sampler', 'spacing', 'steps', 'nfe', 'eta', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']})
     return out[0] if len(out) == 1 else out
@@ -287,6 +327,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
         for f in res['fid'] if isinstance(res['fid'], list) else [res['fid']]:
             s = f['sampler']
             rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {s['sampler']} {s['spacing']} {s['steps']} steps, {s['nfe']} NFE)"))
+            if 'guidance' in f:
+                acc = 'no offline classifier for this data set' if f['accuracy'] is None else f"{f['accuracy']['all']:.3f} of samples classified as the class asked for"
+                rows[-1] = ('FID', rows[-1][1].replace('(lower', f"(guidance w = {f['guidance']:g}; lower")); rows.append(('accuracy', acc))
         rows.append(('features', f['features']))
     for k, v in rows: print(f"{k:>16}: {v}")
     if a.out: Path(a.out).write_text(json.dumps(res, indent=1) + '\n')

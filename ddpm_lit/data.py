@@ -13,12 +13,13 @@ from torch.utils.data import Dataset
 
 # %% auto #0
 __all__ = ['UINT8_HALF', 'SPLITS', 'DIGITS_MAX', 'DIGITS_N_TEST', 'DIGITS_SPLIT_SEED', 'TOY_N', 'TOY_SEEDS', 'SWISSROLL_NOISE',
-           'MOONS_NOISE', 'GAUSSIANS_RADIUS', 'GAUSSIANS_STD', 'CHECKERBOARD_CELLS', 'TOY_SAMPLERS', 'DATA_ENV',
-           'DEFAULT_DATA_ROOT', 'IDX_TYPES', 'GZIP_MAGIC', 'CIFAR_SHAPE', 'IDX_FOLDERS', 'IDX_FILES', 'CIFAR_FOLDER',
-           'CIFAR_FILES', 'HFLIP_PROB', 'IMAGE_SUFFIXES', 'GRAY_MODES', 'UINT16_PER_UINT8', 'FOLDER_IN_MEMORY_BYTES',
-           'DATASETS', 'NATIVE_SHAPES', 'from_uint8', 'to_uint8', 'InMemoryDataset', 'digits_split', 'digits', 'toy',
-           'data_root', 'read_idx', 'read_cifar_batch', 'mnist', 'cifar10', 'random_hflip', 'load_image', 'ImageFolder',
-           'get_dataset', 'items', 'make_grid', 'save_grid', 'save_points']
+           'MOONS_NOISE', 'GAUSSIANS_RADIUS', 'GAUSSIANS_STD', 'CHECKERBOARD_CELLS', 'TOY_SAMPLERS', 'TOY_CLASSES',
+           'DATA_ENV', 'DEFAULT_DATA_ROOT', 'IDX_TYPES', 'GZIP_MAGIC', 'CIFAR_SHAPE', 'IDX_FOLDERS', 'IDX_FILES',
+           'CIFAR_FOLDER', 'CIFAR_FILES', 'CLASS_NAMES', 'HFLIP_PROB', 'IMAGE_SUFFIXES', 'GRAY_MODES',
+           'UINT16_PER_UINT8', 'FOLDER_IN_MEMORY_BYTES', 'DATASETS', 'NATIVE_SHAPES', 'from_uint8', 'to_uint8',
+           'InMemoryDataset', 'digits_split', 'digits', 'toy', 'data_root', 'read_idx', 'read_cifar_batch', 'mnist',
+           'cifar10', 'random_hflip', 'load_image', 'ImageFolder', 'get_dataset', 'items', 'make_grid', 'save_grid',
+           'save_points']
 
 # %% ../nbs/06_data.ipynb #4269dbbc
 UINT8_HALF = 127.5 # half of the 255 steps of an 8-bit pixel (Ho et al. 2020, section 3.3)
@@ -49,11 +50,15 @@ class InMemoryDataset(Dataset):
                  description: str = '', # one line for humans
                  split: str = 'train', # 'train' or 'test'
                  hflip: bool = False, # whether training should apply `random_hflip` to batches
+                 classes: list[str] | None = None, # the name of each label value 0..C-1 (default with labels: '0', '1', ...)
                 ):
         if labels is not None and len(labels) != len(data):
             raise ValueError(f"got {len(data)} items but {len(labels)} labels; give one label per item")
+        if labels is not None and classes is None: classes = [str(c) for c in range(int(labels.max()) + 1 if len(labels) else 0)]
+        if labels is not None and len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
+            raise ValueError(f"labels must lie in 0..{len(classes) - 1}, one per class name; got values from {labels.min().item()} to {labels.max().item()}")
         self.data, self.labels, self.name, self.description = data, labels, name, description
-        self.split, self.hflip = split, hflip
+        self.split, self.hflip, self.classes = split, hflip, (list(classes) if labels is not None else None)
 
     @property
     def shape(self) -> tuple:
@@ -91,7 +96,7 @@ def digits(split: str = 'train', # 'train' (1,497 images) or 'test' (300 images)
     idx = digits_split(len(v), split)
     u = (v[idx].astype(np.int64) * 255 + DIGITS_MAX // 2) // DIGITS_MAX # round(255 v / 16), halves up
     return InMemoryDataset(from_uint8(u.reshape(-1, 1, 8, 8)), torch.as_tensor(y[idx], dtype=torch.int64),
-                           name='digits', split=split,
+                           name='digits', split=split, classes=[str(d) for d in range(10)],
                            description=f"scikit-learn handwritten digits, 1x8x8, {len(idx)} {split} images")
 
 # %% ../nbs/06_data.ipynb #97c113be
@@ -104,45 +109,50 @@ CHECKERBOARD_CELLS = 4 # the board has 4x4 unit cells, half of them filled (FFJO
 
 # %% ../nbs/06_data.ipynb #e045a733
 def _swissroll(rs, n):
-    "Points on the spiral r = angle, angle in [1.5 pi, 4.5 pi], plus Gaussian noise."
+    "Points on the spiral r = angle, angle in [1.5 pi, 4.5 pi], plus Gaussian noise; no classes."
     a = 1.5 * np.pi * (1 + 2 * rs.rand(n))
-    return np.stack([a * np.cos(a), a * np.sin(a)], 1) + SWISSROLL_NOISE * rs.randn(n, 2)
+    return np.stack([a * np.cos(a), a * np.sin(a)], 1) + SWISSROLL_NOISE * rs.randn(n, 2), None
 
 def _moons(rs, n):
-    "Two interleaved unit half-circles, each point on either with probability 1/2, plus Gaussian noise."
+    "Two interleaved unit half-circles, each point on either with probability 1/2, plus Gaussian noise; class: the moon."
     a, lower = np.pi * rs.rand(n), rs.rand(n) < 0.5
     x = np.where(lower, 1 - np.cos(a), np.cos(a))
     y = np.where(lower, 0.5 - np.sin(a), np.sin(a))
-    return np.stack([x, y], 1) + MOONS_NOISE * rs.randn(n, 2)
+    return np.stack([x, y], 1) + MOONS_NOISE * rs.randn(n, 2), lower.astype(np.int64)
 
 def _eight_gaussians(rs, n):
-    "An equal mixture of eight isotropic Gaussians centred on a circle."
-    a = 2 * np.pi * rs.randint(0, 8, n) / 8
-    return GAUSSIANS_RADIUS * np.stack([np.cos(a), np.sin(a)], 1) + GAUSSIANS_STD * rs.randn(n, 2)
+    "An equal mixture of eight isotropic Gaussians centred on a circle; class: the component."
+    k = rs.randint(0, 8, n)
+    a = 2 * np.pi * k / 8
+    return GAUSSIANS_RADIUS * np.stack([np.cos(a), np.sin(a)], 1) + GAUSSIANS_STD * rs.randn(n, 2), k.astype(np.int64)
 
 def _checkerboard(rs, n):
-    "Uniform on the cells (i, j) with i + j even of a k x k board of unit cells centred at the origin."
+    "Uniform on the cells (i, j) with i + j even of a k x k board of unit cells centred at the origin; class: the cell."
     k = CHECKERBOARD_CELLS
     i = rs.randint(0, k, n)                       # column
     j = 2 * rs.randint(0, k // 2, n) + i % 2      # a row of the same parity
-    return np.stack([i, j], 1) - k / 2 + rs.rand(n, 2)
+    return np.stack([i, j], 1) - k / 2 + rs.rand(n, 2), (i * (k // 2) + j // 2).astype(np.int64)
 
 # %% ../nbs/06_data.ipynb #d2d412e1
 TOY_SAMPLERS = {'swissroll': _swissroll, 'moons': _moons, '8gaussians': _eight_gaussians,
-                'checkerboard': _checkerboard} # name -> sampler(RandomState, n) -> (n, 2) array
+                'checkerboard': _checkerboard} # name -> sampler(RandomState, n) -> ((n, 2) array, (n,) labels or None)
+TOY_CLASSES = {'swissroll': None, 'moons': ['upper', 'lower'], '8gaussians': [f'{45 * k} deg' for k in range(8)],
+               'checkerboard': [f'cell {c}' for c in range(8)]} # name -> class names (None: unlabelled)
 
 # %% ../nbs/06_data.ipynb #3f647621
 def toy(name: str, # one of `TOY_SAMPLERS`: 'swissroll', 'moons', '8gaussians', 'checkerboard'
         split: str = 'train', # 'train' (8,192 points) or 'test' (2,048 points)
-       ) -> InMemoryDataset: # items of shape `(2,)`, standardized with the train split's statistics
+       ) -> InMemoryDataset: # items of shape `(2,)`, standardized with the train split's statistics; `labels` as `TOY_CLASSES` names them
     "A fixed, seeded sample of a 2-D toy distribution."
     _check_split(split)
     if name not in TOY_SAMPLERS: raise ValueError(f"unknown toy data set {name!r}; known: {', '.join(TOY_SAMPLERS)}")
     draw = lambda s: TOY_SAMPLERS[name](np.random.RandomState(TOY_SEEDS[s]), TOY_N[s])
-    train = draw('train')
+    train = draw('train')[0]
     mean, std = train.mean(0), np.sqrt(train.var(0).mean())
-    x = (draw(split) - mean) / std
-    return InMemoryDataset(torch.as_tensor(x, dtype=torch.float32), name=f'toy:{name}', split=split,
+    x, y = draw(split)
+    x = (x - mean) / std
+    return InMemoryDataset(torch.as_tensor(x, dtype=torch.float32), None if y is None else torch.as_tensor(y),
+                           classes=TOY_CLASSES[name], name=f'toy:{name}', split=split,
                            description=f"2-D {name}, {len(x)} {split} points, standardized")
 
 # %% ../nbs/06_data.ipynb #328cc616
@@ -202,6 +212,9 @@ IDX_FILES = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
              't10k': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')} # file stems of each split
 CIFAR_FOLDER = 'cifar-10-batches-py' # where torchvision extracts CIFAR-10
 CIFAR_FILES = {'train': tuple(f'data_batch_{i}' for i in range(1, 6)), 'test': ('test_batch',)}
+CLASS_NAMES = {'mnist': [str(d) for d in range(10)],
+               'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+               'cifar10': ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']} # label value -> name
 
 # %% ../nbs/06_data.ipynb #4e8d2971
 def _find(path: Path) -> Path | None:
@@ -253,7 +266,7 @@ def mnist(split: str = 'train', # 'train' (60,000 images) or 'test' (10,000)
     x, y = read_idx(x_path), read_idx(y_path)
     if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
         raise ValueError(f"{x_path} and {y_path} should hold (N, H, W) images and N labels; got {x.shape} and {y.shape}")
-    return InMemoryDataset(from_uint8(x[:, None]), torch.as_tensor(y, dtype=torch.int64), name=name, split=split,
+    return InMemoryDataset(from_uint8(x[:, None]), torch.as_tensor(y, dtype=torch.int64), name=name, split=split, classes=CLASS_NAMES[name],
                            description=f"{IDX_FOLDERS[name]}, 1x{x.shape[1]}x{x.shape[2]}, {len(x)} {split} images")
 
 # %% ../nbs/06_data.ipynb #2cabe6f5
@@ -267,7 +280,7 @@ def cifar10(split: str = 'train', # 'train' (50,000 images) or 'test' (10,000)
     paths = _locate([root / CIFAR_FOLDER / f for f in CIFAR_FILES[split]], 'CIFAR10', root, download)
     xs, ys = zip(*map(read_cifar_batch, paths))
     x, y = np.concatenate(xs), np.concatenate(ys)
-    return InMemoryDataset(from_uint8(x), torch.as_tensor(y), name='cifar10', split=split, hflip=split == 'train',
+    return InMemoryDataset(from_uint8(x), torch.as_tensor(y), name='cifar10', split=split, hflip=split == 'train', classes=CLASS_NAMES['cifar10'],
                            description=f"CIFAR-10, 3x32x32, {len(x)} {split} images")
 
 # %% ../nbs/06_data.ipynb #398ceb9a
@@ -357,6 +370,15 @@ def _check_image_args(image_size, channels):
     if channels is not None and channels not in (1, 3):
         raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), or None to detect them; got {channels!r}")
 
+# %% ../nbs/06_data.ipynb #19f06af9
+def _folder_classes(folder: Path, paths: list) -> tuple[list[str] | None, Tensor | None]:
+    "Class names and labels of a folder laid out one sub-folder per class (torchvision's ImageFolder convention); else None, None."
+    tops = [p.relative_to(folder).parts for p in paths]
+    if any(len(t) < 2 for t in tops): return None, None  # an image directly in the folder: no class layout
+    classes = sorted({t[0] for t in tops})
+    index = {c: k for k, c in enumerate(classes)}
+    return classes, torch.tensor([index[t[0]] for t in tops], dtype=torch.int64)
+
 # %% ../nbs/06_data.ipynb #cfbc5f47
 class ImageFolder(Dataset):
     "The PNG and JPEG images under a folder, decoded on access as float32 `(C, H, W)` tensors in [-1, 1]."
@@ -379,7 +401,8 @@ class ImageFolder(Dataset):
         self.shape = (self.channels, h, w)
         self.name = f'folder:{self.folder.name}'
         self.description = f"{len(self)} images from {self.folder}, {self.channels}x{h}x{w}"
-        self.labels = None
+        self.classes, self.labels = _folder_classes(self.folder, self.paths)
+        if self.classes: self.description += f", {len(self.classes)} classes (one sub-folder each)"
 
     def __len__(self): return len(self.paths)
     def __getitem__(self, i): return load_image(self.paths[i], self.channels, self.image_size)
@@ -388,7 +411,7 @@ class ImageFolder(Dataset):
 
     def to_memory(self) -> InMemoryDataset:
         "Decode every image into one `InMemoryDataset`."
-        return InMemoryDataset(torch.stack([self[i] for i in range(len(self))]), name=self.name,
+        return InMemoryDataset(torch.stack([self[i] for i in range(len(self))]), self.labels, name=self.name, classes=self.classes,
                                description=self.description, split=self.split, hflip=self.hflip)
 
 # %% ../nbs/06_data.ipynb #f78fe3f6

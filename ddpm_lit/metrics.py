@@ -18,7 +18,7 @@ from .train import save_checkpoint, load_checkpoint, CheckpointError
 # %% auto #0
 __all__ = ['FEATURE_DIM', 'FEATURE_RECIPES', 'FEATURE_NET_VERSION', 'FEATURE_NET_FORMAT', 'test_nll', 'categorical_bpd',
            'frechet_distance', 'feature_stats', 'fid_from_features', 'FeatureNet', 'train_feature_net', 'feature_net',
-           'features', 'inception_fid']
+           'features', 'class_accuracy', 'inception_fid']
 
 # %% ../nbs/09_metrics.ipynb #7a2c4620
 @torch.no_grad()
@@ -157,6 +157,20 @@ def features(net: FeatureNet, x: Tensor, batch_size: int = 1000) -> Tensor:
     "Penultimate features of images `x` in [-1, 1], `(N, 1, H, W)` -> `(N, FEATURE_DIM)`."
     net.eval()
     return torch.cat([net.features(x[i:i + batch_size].float().cpu()) for i in range(0, len(x), batch_size)])
+
+# %% ../nbs/09_metrics.ipynb #67097c31
+@torch.no_grad()
+def class_accuracy(net: FeatureNet, # a trained classifier, e.g. from `feature_net`
+                   x: Tensor, # images in [-1, 1], `(N, 1, H, W)`
+                   labels: Tensor, # the class each image should be, `(N,)`
+                   num_classes: int, # classes C
+                   batch_size: int = 1000,
+                  ) -> dict: # {'all': fraction correct, 'per_class': [fraction for each class, None if not asked for]}
+    "How often the classifier puts each image in the class it was asked for."
+    net.eval()
+    pred = torch.cat([net(x[i:i + batch_size].float().cpu()).argmax(1) for i in range(0, len(x), batch_size)])
+    hit, labels = (pred == labels.cpu()).double(), labels.cpu()
+    return {'all': hit.mean().item(), 'per_class': [hit[labels == c].mean().item() if (labels == c).any() else None for c in range(num_classes)]}
 
 # %% ../nbs/09_metrics.ipynb #8887af7e
 def inception_fid(samples: Tensor, # generated images in [-1, 1], `(N, 3, H, W)`

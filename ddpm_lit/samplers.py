@@ -10,6 +10,7 @@ from torch import Tensor
 from tqdm import tqdm
 from .core import extract, gaussian
 from .diffusion import GaussianDiffusion, mixture_oracle
+from .guidance import given
 
 # %% auto #0
 __all__ = ['StepFn', 'T_SPACINGS', 'SPACINGS', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'network_calls',
@@ -171,30 +172,33 @@ def sample(diffusion: GaussianDiffusion,
 # %% ../nbs/05_samplers.ipynb #331eafaf
 def _counting(model, bar: tqdm):
     "`model`, with each call ticked off on the progress bar `bar`."
-    def net(x, t):
-        out = model(x, t)
+    def net(*args):  # (x_t, t), or (x_t, t, y) for a class-conditional network
+        out = model(*args)
         bar.update(1)
         return out
     return net
 
 def draw_samples(diffusion: GaussianDiffusion,
-                 model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
+                 model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction, or model(x_t, t, y) with `labels`
                  n: int, # how many samples
                  item_shape: Sequence[int], # shape of one sample: `(C, H, W)` for images, `(D,)` for points
                  batch_size: int = 500, # samples per batch
                  seed: int = 0, # seeds the one CPU generator that every batch draws from, in order
                  progress: bool = False, # one bar over every network call of every batch (rate and ETA)
+                 labels: Tensor | None = None, # int64 `(n,)`: sample i gets label i (a class-conditional or `guided` model)
                  **kw, # settings of `sample`: sampler, steps, spacing, eta, clip_x0, device, dtype, precision
                 ) -> Tensor: # `(n, *item_shape)`, on the CPU
     "Draw `n` samples in batches from one generator seeded once: with `n <= batch_size` this is `sample` with that seed."
     for name, v in (('n', n), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be a positive integer; got {v!r}")
     _check_precision(kw.get('precision', 'fp32'))
+    if labels is not None and labels.shape != (n,): raise ValueError(f"labels must have shape ({n},), one per sample; got {tuple(labels.shape)}")
     calls = network_calls(*_plan(diffusion, kw.get('sampler', 'ddpm'), kw.get('steps'), kw.get('eta', 0.0), False, kw.get('spacing', 'even')))  # checks every setting
     kw['device'] = kw.get('device') or _device_of(model)
     g, out = torch.Generator().manual_seed(seed), []
     with tqdm(total=-(-n // batch_size) * calls, unit='call', desc=f"sampling {n}", disable=not progress, dynamic_ncols=True) as bar:
         net = _counting(model, bar)
         for i in range(0, n, batch_size):
-            out.append(sample(diffusion, net, (min(batch_size, n - i), *item_shape), generator=g, **kw).cpu())
+            b = min(batch_size, n - i)
+            out.append(sample(diffusion, net if labels is None else given(net, labels[i:i + b]), (b, *item_shape), generator=g, **kw).cpu())
     return torch.cat(out)

@@ -15,17 +15,18 @@ from .core import default_device, patch
 from .schedules import beta_schedule
 from .diffusion import GaussianDiffusion, VAR_TYPES
 from .samplers import draw_samples
+from .guidance import drop_labels, given, class_rows
 from .data import get_dataset, items, random_hflip, save_grid, save_points
 from .unet import PRESETS, PRESET_MODELS, count_params, padded_size
 
 # %% auto #0
-__all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP', 'SHORT_RUN_WARMUP',
-           'BUSY_WINDOW', 'THREADS_EVERY', 'RUN_FILES', 'TrainConfig', 'TrainError', 'CheckpointError',
-           'TrainingDiverged', 'TrainingInterrupted', 'model_spec', 'make_model', 'warmup_steps', 'lr_at',
-           'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'remove_stale_tmp', 'save_checkpoint',
-           'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16', 'uses_channels_last',
-           'busy_elsewhere', 'choose_threads', 'set_cpu_threads', 'CpuThreads', 'Trainer', 'saved_config',
-           'resume_settings', 'ensure_run']
+__all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'CONDS', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP',
+           'SHORT_RUN_WARMUP', 'BUSY_WINDOW', 'THREADS_EVERY', 'RUN_FILES', 'TrainConfig', 'TrainError',
+           'CheckpointError', 'TrainingDiverged', 'TrainingInterrupted', 'model_spec', 'make_model', 'warmup_steps',
+           'lr_at', 'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'remove_stale_tmp',
+           'save_checkpoint', 'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16',
+           'uses_channels_last', 'busy_elsewhere', 'choose_threads', 'set_cpu_threads', 'CpuThreads', 'Trainer',
+           'saved_config', 'resume_settings', 'ensure_run']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -44,6 +45,8 @@ class TrainConfig:
     T: int = 1000 # diffusion steps
     var_type: str = 'fixed_large' # reverse-process variance used for samples
     loss: str = 'simple' # 'simple' (L_simple, Algorithm 1) or 'vlb' (the bound itself)
+    cond: str | None = None # 'class': condition on the data's class labels, for classifier-free guidance; None: unconditional
+    p_uncond: float = 0.1 # with cond='class': probability that a training label becomes the null label (Ho & Salimans 2021)
     seed: int = 0 # seeds initialisation, data order, noise and timesteps
     image_size: int | None = None # for folder data: resize/crop to this size
     channels: int | None = None # for folder data: force 1 or 3 channels
@@ -62,6 +65,7 @@ class TrainConfig:
 # %% ../nbs/08_train.ipynb #ed3f0cf9
 RESUMABLE_FIELDS = ('steps', 'ckpt_every', 'ckpt_minutes', 'keep', 'log_every', 'sample_every', 'n_samples', 'compile', 'device', 'data_root', 'precision', 'channels_last')
 LOSSES = ('simple', 'vlb')
+CONDS = (None, 'class') # what a run can be conditioned on
 PRECISIONS = ('auto', 'fp32', 'bf16')
 DEFAULT_PRESETS = {'digits': 'digits', 'mnist': 'mnist', 'fashion-mnist': 'mnist', 'cifar10': 'ddpm-cifar10'}
 CHECKPOINT_FORMAT = 'ddpm_lit-checkpoint-v1'
@@ -98,6 +102,8 @@ def _check_config(cfg: TrainConfig):
     _check_number('ema_decay', cfg.ema_decay, lambda v: 0 <= v < 1, "in [0, 1): the weight the average keeps per step (Ho et al.: 0.9999; 0 keeps no average)")
     _check_number('ckpt_minutes', cfg.ckpt_minutes, lambda v: 0 <= v < math.inf, "a non-negative number of minutes (0: checkpoints every ckpt_every steps only)")
     if 'dropout' in cfg.model: _check_number('dropout', cfg.model['dropout'], lambda v: 0 <= v < 1, "a probability in [0, 1)")
+    if cfg.cond not in CONDS: raise TrainError(f"unknown cond {cfg.cond!r}; choose 'class' (class labels) or None (unconditional)")
+    _check_number('p_uncond', cfg.p_uncond, lambda v: 0 <= v < 1, "a probability in [0, 1) (Ho & Salimans: 0.1; 0 trains no unconditional model, so no guidance)")
     if cfg.loss not in LOSSES: raise TrainError(f"unknown loss {cfg.loss!r}; choose one of {LOSSES}")
     if cfg.var_type not in VAR_TYPES: raise TrainError(f"unknown var_type {cfg.var_type!r}; choose one of {VAR_TYPES}")
     if cfg.precision not in PRECISIONS: raise TrainError(f"unknown precision {cfg.precision!r}; choose one of {PRECISIONS}")
@@ -120,20 +126,30 @@ def _image_kwargs(preset: str, shape: tuple, overrides: dict) -> dict:
         kw['attn_resolutions'] = tuple(padded_size(size, levels) // 2 ** l for l in depth)
     return {**kw, 'in_channels': c, 'image_size': size}
 
+# %% ../nbs/08_train.ipynb #391f7de4
+def _cond_kwargs(cfg: TrainConfig, num_classes: int | None) -> dict:
+    "The network keywords of a run's conditioning: num_classes for cond='class', nothing otherwise."
+    if cfg.cond != 'class': return {}
+    if not num_classes: raise TrainError(f"cond='class' needs class labels, and {cfg.dataset} has none; use a labelled data set "
+                                         "(digits, mnist, fashion-mnist, cifar10, toy:moons, toy:8gaussians, toy:checkerboard, "
+                                         "or folder:PATH with one sub-folder per class)")
+    return {'num_classes': num_classes}
+
 # %% ../nbs/08_train.ipynb #04336cdc
 def model_spec(cfg: TrainConfig, # the run's settings
                shape: tuple, # shape of one data item: `(C, H, W)` or `(D,)`
+               num_classes: int | None = None, # classes of the data, for a class-conditional run
               ) -> tuple[str, dict]: # the preset and the complete constructor keywords
     "Which network a run trains: its preset and every constructor keyword."
     if len(shape) == 1:
         preset = cfg.preset or 'toy-mlp'
         if PRESET_MODELS[preset].__name__ != 'MLPDenoiser':
             raise TrainError(f"data of shape {shape} are points, but preset {preset!r} is an image network; use preset 'toy-mlp'")
-        return preset, {**PRESETS[preset], 'dim': shape[0], **cfg.model}
+        return preset, {**PRESETS[preset], 'dim': shape[0], **cfg.model, **_cond_kwargs(cfg, num_classes)}
     preset = cfg.preset or DEFAULT_PRESETS.get(cfg.dataset, 'cifar10-small' if shape[0] == 3 else 'mnist')
     if PRESET_MODELS[preset].__name__ != 'UNet':
         raise TrainError(f"data of shape {shape} are images, but preset {preset!r} is not an image network")
-    return preset, _image_kwargs(preset, shape, cfg.model)
+    return preset, {**_image_kwargs(preset, shape, cfg.model), **_cond_kwargs(cfg, num_classes)}
 
 # %% ../nbs/08_train.ipynb #de7858ba
 def make_model(preset: str, kwargs: dict) -> nn.Module:
@@ -265,7 +281,7 @@ def checkpoints(run_dir: str | Path) -> list[Path]:
 def load_run(ckpt: str | Path, # a run folder or a `ckpt-*.pt` file
              ema: bool = True, # the EMA weights (default) or the raw weights
              device: str | torch.device | None = None, # default: cuda if available, else cpu
-            ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # network, diffusion, settings, {'path', 'step', 'data_shape'}
+            ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # network, diffusion, settings, {'path', 'step', 'data_shape', 'classes'}
     "Load a trained network and its diffusion from a run folder or checkpoint file."
     p = Path(ckpt)
     if p.is_dir():
@@ -278,7 +294,8 @@ def load_run(ckpt: str | Path, # a run folder or a `ckpt-*.pt` file
     model.load_state_dict(state['ema' if ema else 'model'])
     dev = torch.device(device) if device else default_device()
     diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(dev)
-    return model.to(dev).eval().requires_grad_(False), diffusion, cfg, {'path': str(p), 'step': state['step'], 'data_shape': tuple(state['data_shape'])}
+    return model.to(dev).eval().requires_grad_(False), diffusion, cfg, {'path': str(p), 'step': state['step'], 'data_shape': tuple(state['data_shape']),
+                                                                    'classes': state.get('classes')}
 
 # %% ../nbs/08_train.ipynb #fea9bb77
 @dataclass
@@ -400,9 +417,9 @@ class CpuThreads:
         return n
     def wrap(self, model):
         "`model`, updating the threads (when due) before each call."
-        def net(x, t):
+        def net(*args):  # (x_t, t), or (x_t, t, y) for a class-conditional network
             self.update()
-            return model(x, t)
+            return model(*args)
         return net
 
 # %% ../nbs/08_train.ipynb #77287625
@@ -519,12 +536,13 @@ def _load_data(self: Trainer, dataset=None):
         raise TrainError(f"batch size {cfg.batch_size} does not split over {self.dist.world} processes; use a multiple of {self.dist.world}")
     self.data = dataset if dataset is not None else get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
     self.shape = tuple(self.data.shape)
+    self.classes = getattr(self.data, 'classes', None) if cfg.cond == 'class' else None
 
 @patch
 def _build(self: Trainer):
     "The network and its EMA copy, the optimizer, the diffusion and the training wrapper (DDP, compile), on this process's device."
     cfg, dev = self.cfg, self.dist.device
-    self.preset, self.model_kwargs = model_spec(cfg, self.shape)
+    self.preset, self.model_kwargs = model_spec(cfg, self.shape, len(self.classes) if self.classes else None)
     with torch.random.fork_rng(devices=[]):  # the initial weights depend on the seed alone, not on what ran before
         torch.manual_seed(_seed(cfg.seed, -1))
         self.model = make_model(self.preset, self.model_kwargs).to(dev)
@@ -542,7 +560,7 @@ def _build(self: Trainer):
 def _state(self: Trainer) -> dict:
     "Everything needed to continue the run exactly."
     return {'format': CHECKPOINT_FORMAT, 'step': self.step, 'config': asdict(self.cfg),
-            'preset': self.preset, 'model_kwargs': self.model_kwargs, 'data_shape': list(self.shape),
+            'preset': self.preset, 'model_kwargs': self.model_kwargs, 'data_shape': list(self.shape), 'classes': self.classes,
             'model': self.model.state_dict(), 'ema': self.ema.state_dict(), 'optimizer': self.opt.state_dict(),
             'data_position': self.step * self.cfg.batch_size,
             'rng': {'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}}
@@ -559,7 +577,7 @@ def _load_state(self: Trainer, state: dict):
 @patch
 def _write_config(self: Trainer):
     info = {'config': asdict(self.cfg), 'preset': self.preset, 'model_kwargs': self.model_kwargs, 'parameters': count_params(self.model),
-            'data_shape': list(self.shape), 'world_size': self.dist.world, 'torch': torch.__version__}
+            'data_shape': list(self.shape), 'classes': self.classes, 'world_size': self.dist.world, 'torch': torch.__version__}
     _atomic_write(self.out / 'config.json', lambda tmp: tmp.write_text(json.dumps(info, indent=1, default=str) + '\n'))
 
 @patch
@@ -575,8 +593,8 @@ def save(self: Trainer) -> Path | None:
 
 # %% ../nbs/08_train.ipynb #65d23b36
 @patch
-def _batch(self: Trainer, step: int) -> tuple[Tensor, Tensor, Tensor]:
-    "This process's slice of step `step`'s data, timesteps and noise."
+def _batch(self: Trainer, step: int) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    "This process's slice of step `step`'s data, timesteps, noise and (for a class-conditional run) labels after dropout."
     cfg, d = self.cfg, self.dist
     g = step_generator(cfg.seed, step)
     idx = batch_indices(len(self.data), cfg.batch_size, step, cfg.seed)
@@ -584,22 +602,23 @@ def _batch(self: Trainer, step: int) -> tuple[Tensor, Tensor, Tensor]:
     t = torch.randint(0, cfg.T, (cfg.batch_size,), generator=g)
     noise = torch.randn((cfg.batch_size, *self.shape), generator=g)
     if getattr(self.data, 'hflip', False): x0 = random_hflip(x0, generator=g)
+    y = drop_labels(self.data.labels[idx], cfg.p_uncond, len(self.classes), generator=g) if self.classes else None
     lo, hi = d.rank * cfg.batch_size // d.world, (d.rank + 1) * cfg.batch_size // d.world
-    out = [v[lo:hi].to(d.device, non_blocking=True) for v in (x0, t, noise)]
-    if self.channels_last: out = [v.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else v for v in out]
+    out = [v[lo:hi].to(d.device, non_blocking=True) for v in (x0, t, noise)] + [y if y is None else y[lo:hi].to(d.device)]
+    if self.channels_last: out = [v.contiguous(memory_format=torch.channels_last) if v is not None and v.ndim == 4 else v for v in out]
     return tuple(out)
 
 @patch
 def train_step(self: Trainer) -> Tensor:
     "One optimizer step of Algorithm 1; returns the (local) loss, detached."
     cfg, step = self.cfg, self.step
-    x0, t, noise = self._batch(step)
+    x0, t, noise, y = self._batch(step)
     torch.manual_seed(_seed(cfg.seed, step, 2 + self.dist.rank))  # dropout masks
     for group in self.opt.param_groups: group['lr'] = lr_at(cfg, step)
     self.model.train()
     with torch.autocast(self.dist.device.type, dtype=torch.bfloat16, enabled=uses_bf16(cfg.precision, self.dist.device)):
         loss_fn = self.diffusion.loss_simple if cfg.loss == 'simple' else self.diffusion.loss_vlb
-        loss = loss_fn(self.net, x0, t=t, noise=noise)
+        loss = loss_fn(self.net if y is None else given(self.net, y), x0, t=t, noise=noise)
     loss.backward()
     nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
     self.opt.step()
@@ -612,13 +631,15 @@ def train_step(self: Trainer) -> Tensor:
 @patch
 @torch.no_grad()
 def save_samples(self: Trainer, path: str | Path | None = None) -> Path:
-    "Draw `n_samples` from the EMA network and write them as a PNG (a grid of images, or a scatter of points), atomically."
+    "Draw `n_samples` from the EMA network and write them as a PNG (a grid of images, one row per class for a conditional run, or a scatter of points), atomically."
     path = Path(path or self.out / f"samples-{self.step:08d}.png")
     self.ema.eval()
     images = len(self.shape) == 3
-    x = draw_samples(self.diffusion, self.ema, self.cfg.n_samples, self.shape, batch_size=self.cfg.n_samples, seed=self.cfg.seed,
-                     clip_x0=images, device=self.dist.device, progress=self.progress)
-    if images: _atomic_write(path, lambda tmp: save_grid(x, tmp, scale=max(1, 64 // self.shape[-1])))
+    y = class_rows(self.cfg.n_samples, len(self.classes)) if self.classes else None  # a conditional run: one row per class
+    x = draw_samples(self.diffusion, self.ema, len(y) if y is not None else self.cfg.n_samples, self.shape, batch_size=self.cfg.n_samples,
+                     seed=self.cfg.seed, labels=y, clip_x0=images, device=self.dist.device, progress=self.progress)
+    ncol = len(y) // len(self.classes) if y is not None else None
+    if images: _atomic_write(path, lambda tmp: save_grid(x, tmp, scale=max(1, 64 // self.shape[-1]), ncol=ncol))
     else: _atomic_write(path, lambda tmp: save_points(x, tmp, title=f"step {self.step}"))
     return path
 

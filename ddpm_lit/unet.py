@@ -13,9 +13,9 @@ from .core import _check_t
 
 # %% auto #0
 __all__ = ['MAX_PERIOD', 'TEMB_MULT', 'MAX_GROUPS', 'MIN_GROUP_SIZE', 'NORM_EPS', 'PAD_MODE', 'PRESETS', 'PRESET_MODELS',
-           'conv3x3', 'conv1x1', 'linear', 'timestep_embedding', 'TimestepEmbedding', 'num_groups', 'group_norm',
-           'Dropout', 'ResBlock', 'AttnBlock', 'Downsample', 'Upsample', 'padded_size', 'Level', 'UNet', 'MLPBlock',
-           'MLPDenoiser', 'count_params', 'build_model', 'level_table']
+           'conv3x3', 'conv1x1', 'linear', 'timestep_embedding', 'TimestepEmbedding', 'ClassEmbedding', 'num_groups',
+           'group_norm', 'Dropout', 'ResBlock', 'AttnBlock', 'Downsample', 'Upsample', 'padded_size', 'Level', 'UNet',
+           'MLPBlock', 'MLPDenoiser', 'count_params', 'build_model', 'level_table']
 
 # %% ../nbs/07_unet.ipynb #36e17e34
 def _init_(layer: nn.Conv2d | nn.Linear, init_scale: float = 1.0):
@@ -65,6 +65,36 @@ class TimestepEmbedding(nn.Module):
     def forward(self, t: Tensor) -> Tensor: # `(B,)` int64 -> `(B, mult * ch)`
         emb = timestep_embedding(t, self.ch).to(self.dense0.weight.dtype)
         return self.dense1(F.silu(self.dense0(emb)))
+
+# %% ../nbs/07_unet.ipynb #5c09caf1
+class ClassEmbedding(nn.Module):
+    "A learned vector per class plus one for the null label (index `num_classes`), added to the time embedding."
+    def __init__(self, num_classes: int, # classes C; labels run 0..C-1, and C is the null label
+                 dim: int): # width of the time embedding it is added to
+        super().__init__()
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive integer (or None for an unconditional network); got {num_classes!r}")
+        self.num_classes = num_classes
+        self.table = nn.Embedding(num_classes + 1, dim)
+        nn.init.zeros_(self.table.weight)
+
+    def forward(self, y: Tensor | None, # int64 labels `(B,)` in 0..C (C: null), or None: the null label for all
+                batch: int, device: torch.device) -> Tensor: # `(B, dim)`
+        if y is None: y = torch.full((batch,), self.num_classes, dtype=torch.int64, device=device)
+        if not isinstance(y, Tensor) or y.dtype != torch.int64 or y.shape != (batch,):
+            got = f"dtype {y.dtype}, shape {tuple(y.shape)}" if isinstance(y, Tensor) else type(y).__name__
+            raise ValueError(f"class labels must be an int64 tensor of shape ({batch},); got {got}")
+        if y.device.type == 'cpu' and ((y < 0) | (y > self.num_classes)).any():
+            raise ValueError(f"class labels must lie in 0..{self.num_classes - 1} (or {self.num_classes}, the null label); "
+                             f"got values from {y.min().item()} to {y.max().item()}")
+        return self.table(y.to(device))
+
+def _class_vector(emb: ClassEmbedding | None, y: Tensor | None, batch: int, device: torch.device) -> Tensor | int:
+    "What a network adds to its time embedding: the class vector, or 0 for an unconditional network (which refuses labels)."
+    if emb is not None: return emb(y, batch, device)
+    if y is not None: raise ValueError("this network is unconditional (num_classes=None): it takes no class labels; "
+                                       "train with cond='class' (--cond class) for a class-conditional one")
+    return 0
 
 # %% ../nbs/07_unet.ipynb #46a7ffe4
 MAX_GROUPS = 32 # group count of tf.contrib.layers.group_norm, used by Ho et al.
@@ -206,7 +236,7 @@ def _check_timesteps(t: Tensor, batch: int):
 
 # %% ../nbs/07_unet.ipynb #8ff65f6c
 class UNet(nn.Module):
-    "The DDPM U-Net (Ho et al. 2020, appendix B): predicts eps, shaped like `x`, from images `x` and timestep indices `t`."
+    "The DDPM U-Net (Ho et al. 2020, appendix B): predicts eps, shaped like `x`, from images `x`, timestep indices `t` and (optionally) class labels `y`."
     def __init__(self, in_channels: int = 3, # image channels (1 grayscale, 3 RGB)
                  ch: int = 128, # base channel count; level i has ch * ch_mult[i] channels
                  ch_mult: tuple = (1, 2, 2, 2), # channel multiplier per resolution level, highest resolution first
@@ -216,15 +246,17 @@ class UNet(nn.Module):
                  image_size: int = 32, # height = width of the inputs
                  out_channels: int | None = None, # output channels (default: in_channels)
                  num_heads: int = 1, # attention heads (the paper uses 1)
-                 norm_eps: float = NORM_EPS): # GroupNorm epsilon
+                 norm_eps: float = NORM_EPS, # GroupNorm epsilon
+                 num_classes: int | None = None): # classes of a class-conditional network (None: unconditional)
         super().__init__()
         self.config = dict(in_channels=in_channels, ch=ch, ch_mult=tuple(ch_mult), num_res_blocks=num_res_blocks,
                            attn_resolutions=tuple(attn_resolutions), dropout=dropout, image_size=image_size,
-                           out_channels=out_channels, num_heads=num_heads, norm_eps=norm_eps)
+                           out_channels=out_channels, num_heads=num_heads, norm_eps=norm_eps, num_classes=num_classes)
         self.in_channels, self.out_channels, self.image_size = in_channels, out_channels or in_channels, image_size
         self.resolutions = [padded_size(image_size, len(ch_mult)) // 2 ** i for i in range(len(ch_mult))]
         self._check_config()
         self.temb = TimestepEmbedding(ch)
+        self.class_emb = ClassEmbedding(num_classes, TEMB_MULT * ch) if num_classes is not None else None
         self.conv_in = conv3x3(in_channels, ch)
         self.down, skips = self._encoder()
         c = skips[-1]
@@ -276,11 +308,12 @@ class UNet(nn.Module):
 
     def forward(self, x: Tensor, # noisy images x_t, `(B, in_channels, image_size, image_size)`, values around [-1, 1]
                 t: Tensor, # int64 timestep indices, `(B,)`
+                y: Tensor | None = None, # class labels `(B,)` of a conditional network (None: the null label)
                ) -> Tensor: # eps prediction, `(B, out_channels, image_size, image_size)`
         _check_image(x, self.in_channels, self.image_size); _check_timesteps(t, x.shape[0])
         cpu_inference = x.device.type == 'cpu' and not torch.is_grad_enabled() and not torch.is_autocast_enabled('cpu')
         if cpu_inference: x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's faster layout for inference
-        temb = self.temb(t.to(x.device))
+        temb = self.temb(t.to(x.device)) + _class_vector(self.class_emb, y, x.shape[0], x.device)
         hs = [self.conv_in(_pad_to(x, self.resolutions[0]))]
         for level in self.down:
             for res, attn in level.blocks(): hs.append(attn(res(hs[-1], temb)))
@@ -319,20 +352,23 @@ class MLPDenoiser(nn.Module):
     def __init__(self, dim: int = 2, # data dimension
                  hidden: int = 128, # width of the residual stack (and of the sinusoidal embedding)
                  depth: int = 3, # residual blocks
-                 dropout: float = 0.0): # dropout probability inside residual blocks
+                 dropout: float = 0.0, # dropout probability inside residual blocks
+                 num_classes: int | None = None): # classes of a class-conditional network (None: unconditional)
         super().__init__()
-        self.config = dict(dim=dim, hidden=hidden, depth=depth, dropout=dropout)
+        self.config = dict(dim=dim, hidden=hidden, depth=depth, dropout=dropout, num_classes=num_classes)
         self.dim = dim
         self.temb = TimestepEmbedding(hidden)
+        self.class_emb = ClassEmbedding(num_classes, TEMB_MULT * hidden) if num_classes is not None else None
         self.inp = linear(dim, hidden)
         self.blocks = nn.ModuleList(MLPBlock(hidden, TEMB_MULT * hidden, dropout) for _ in range(depth))
         self.norm_out, self.out = nn.LayerNorm(hidden), linear(hidden, dim, init_scale=0.)
 
     def forward(self, x: Tensor, # noisy points x_t, `(B, dim)`
                 t: Tensor, # int64 timestep indices, `(B,)`
+                y: Tensor | None = None, # class labels `(B,)` of a conditional network (None: the null label)
                ) -> Tensor: # eps prediction, `(B, dim)`
         _check_points(x, self.dim); _check_timesteps(t, x.shape[0])
-        temb, h = self.temb(t.to(x.device)), self.inp(x)
+        temb, h = self.temb(t.to(x.device)) + _class_vector(self.class_emb, y, x.shape[0], x.device), self.inp(x)
         for block in self.blocks: h = block(h, temb)
         return self.out(F.silu(self.norm_out(h)))
 
