@@ -85,7 +85,7 @@ def step_flops(tr) -> int:
     "FLOPs of one training forward+backward at the run's batch, counted on the eager network."
     from torch.utils.flop_counter import FlopCounterMode
     from ddpm_lit.train import uses_bf16
-    x0, t, noise = tr._batch(0)
+    x0, t, noise = tr._batch(0)[:3]  # (an unconditional run: its labels are None)
     with FlopCounterMode(display=False) as fc:  # the autocast of Trainer.train_step (FLOPs do not depend on it)
         with torch.autocast(tr.dist.device.type, dtype=torch.bfloat16, enabled=uses_bf16(tr.cfg.precision, tr.dist.device)):
             loss = tr.diffusion.loss_simple(tr.model, x0, t=t, noise=noise)
