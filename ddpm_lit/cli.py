@@ -9,19 +9,21 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, CONDS, PRECISIONS, load_run, resume_settings, saved_config, set_cpu_threads, CpuThreads
+from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, TRAIN_VAR_TYPES, CONDS, PRECISIONS, load_run, resume_settings, saved_config, set_cpu_threads, CpuThreads
 from .samplers import draw_samples, SAMPLERS, SPACINGS, SAMPLE_PRECISIONS, _counting, _plan, network_calls
 from . import solvers  # registers the samplers 'heun', 'dpmpp-2m' and the spacings 'logsnr', 'karras'
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics
 from .guidance import guided, class_rows, balanced_labels, class_label
-from .diffusion import VAR_TYPES
+from .diffusion import VAR_TYPES, VARIANCES, GaussianDiffusion
+from .objectives import PREDICTIONS, WEIGHTINGS, T_SAMPLINGS, estimate_gamma, eps_only
 from .schedules import SCHEDULES
 from .unet import PRESETS
 
 # %% auto #0
-__all__ = ['EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'as_saved', 'draw',
-           'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval', 'build_parser', 'main']
+__all__ = ['ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'as_saved',
+           'draw', 'analytic_gamma', 'with_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval',
+           'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
 def _ints(text: str) -> tuple[int, ...]:
@@ -73,8 +75,14 @@ def _train_parser(sub):
     opt(p, '--ema-decay', 'decay of the weights\' moving average, in [0, 1) (Ho et al.)', type=float)
     opt(p, '--schedule', 'beta schedule', choices=list(SCHEDULES))
     opt(p, '--T', 'diffusion steps', type=int)
-    opt(p, '--var-type', 'reverse-process variance of the sample grids', choices=list(VAR_TYPES))
-    opt(p, '--loss', 'simple: L_simple (Algorithm 1); vlb: the bound itself', choices=list(LOSSES))
+    opt(p, '--var-type', "reverse-process variance: fixed_large (beta), fixed_small (beta~), or learned (the network outputs it; "
+                         "needs --loss hybrid or vlb)", choices=list(TRAIN_VAR_TYPES))
+    opt(p, '--loss', 'simple: L_simple (Algorithm 1); hybrid: L_simple + 0.001 L_vlb (Nichol & Dhariwal; needs --var-type learned); '
+                     'vlb: the bound itself', choices=list(LOSSES))
+    opt(p, '--pred', 'what the network predicts: eps (Ho et al.), x0, or v (Salimans & Ho)', choices=list(PREDICTIONS))
+    opt(p, '--weighting', 'weighting of the regression loss over t: uniform, or min-snr (Hang et al.)', choices=list(WEIGHTINGS))
+    opt(p, '--min-snr-gamma', 'gamma of --weighting min-snr (Hang et al.)', type=float)
+    opt(p, '--t-sampling', 'how training draws t: uniform, or importance (for --loss vlb; Nichol & Dhariwal)', choices=list(T_SAMPLINGS))
     opt(p, '--cond', "class: condition on the data's class labels, for classifier-free guidance (default: unconditional)", choices=[c for c in CONDS if c])
     opt(p, '--p-uncond', 'with --cond class: probability that a training label is dropped to the null label (Ho & Salimans)', type=float)
     opt(p, '--image-size', 'folder data: resize and center-crop to this size', type=int)
@@ -170,6 +178,10 @@ def _sampling_args(p):
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ...; default: cuda if available')
     p.add_argument('--guidance', type=_floats, default=(0.0,), help='class-conditional runs: guidance weight w >= 0 of Ho & Salimans '
                    '(0: the conditional model; diffusers\' guidance_scale is w + 1); eval takes several, e.g. 0,1,3 (default: 0)')
+    p.add_argument('--var', default=None, choices=list(VARIANCES), help="reverse variance of the ddpm sampler and of bits/dim: fixed_large (beta), "
+                   "fixed_small (beta~), learned (a run trained with --var-type learned), or analytic (Bao et al.'s optimum, estimated "
+                   "from --analytic-n training images and cached beside the checkpoint); default: the run's own")
+    p.add_argument('--analytic-n', type=int, default=ANALYTIC_N, help='with --var analytic: training images for E||eps_theta||^2 at each step')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
 
 def _sample_parser(sub):
@@ -230,6 +242,31 @@ def _guidance(a: argparse.Namespace, cfg: TrainConfig, info: dict) -> tuple[floa
         raise ValueError("this run never trained the null label (p_uncond = 0), so it has no unconditional prediction to guide with; use --guidance 0")
     return ws
 
+# %% ../nbs/10_cli.ipynb #d6add1d0
+ANALYTIC_N = 200 # training images behind each Gamma_t of the analytic variance (Bao et al. found a few hundred enough)
+
+def analytic_gamma(a: argparse.Namespace, model, diffusion: GaussianDiffusion, cfg: TrainConfig, info: dict) -> torch.Tensor:
+    "Gamma_t of the analytic variance for this checkpoint: from its cache file beside the checkpoint, else estimated (and cached)."
+    _check_n(a.analytic_n, '--analytic-n')
+    key = {'n': a.analytic_n, 'seed': a.seed, 'weights': 'raw' if a.no_ema else 'EMA', 'T': diffusion.T}
+    cache = Path(info['path']).with_suffix('.gamma.json')
+    if cache.exists() and (saved := json.loads(cache.read_text())).get('key') == key: return torch.tensor(saved['gamma'], dtype=torch.float64)
+    g = torch.Generator().manual_seed(a.seed)
+    train = get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
+    x = items(train, torch.randperm(len(train), generator=g)[:a.analytic_n]).to(next(model.parameters()).device)
+    gamma = estimate_gamma(diffusion, eps_only(model), x, generator=g, batch_size=a.batch_size, progress=not a.no_progress)
+    if os.access(cache.parent, os.W_OK): cache.write_text(json.dumps({'key': key, 'gamma': gamma.tolist()}) + '\n')
+    return gamma
+
+def with_variance(a: argparse.Namespace, model, diffusion: GaussianDiffusion, cfg: TrainConfig, info: dict) -> tuple:
+    "The network and process with the reverse variance that --var asks for (default: the run's own)."
+    var = a.var or diffusion.var_type
+    if var == diffusion.var_type: return model, diffusion
+    if var == 'learned': raise ValueError(f"--var learned needs a run trained with --var-type learned; {info['path']} was trained with {cfg.var_type}")
+    if diffusion.var_type == 'learned': model = eps_only(model)  # a fixed or analytic variance replaces the learned one
+    gamma = analytic_gamma(a, model, diffusion, cfg, info) if var == 'analytic' else None
+    return model, GaussianDiffusion(diffusion.betas.cpu(), var, gamma).to(diffusion.betas.device)
+
 # %% ../nbs/10_cli.ipynb #2ab1eac0
 def cmd_sample(a: argparse.Namespace) -> int:
     "`ddpm_lit sample`: write `--n` samples of a run as a PNG grid or an .npz; returns the exit status."
@@ -238,6 +275,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     _check_n(a.n); _check_n(a.batch_size, '--batch-size')
     model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
     ws = _guidance(a, cfg, info)
+    model, diffusion = with_variance(a, model, diffusion, cfg, info)
     if len(ws) > 1: raise ValueError(f"one --guidance at a time here; got {','.join(map(str, ws))} (eval takes several)")
     C, labels, ncol = len(info['classes'] or []), None, None
     if C and a.cls is not None: labels = torch.full((a.n,), class_label(a.cls, info['classes']))
@@ -274,7 +312,7 @@ def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
     with tqdm(total=calls, unit='call', desc=f"bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
         threads = _adaptive_threads()
         r = metrics.test_nll(diffusion, _counting(threads.wrap(model) if threads else model, bar), x, batch_size=a.batch_size, seed=a.seed)
-    return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T,
+    return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T, 'var_type': diffusion.var_type,
             'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term'
                    + (', of the unconditional prediction (null label)' if info.get('classes') else ''),
             'seconds': round(time.time() - t0, 1)}
@@ -311,6 +349,7 @@ def evaluate(a: argparse.Namespace) -> dict:
     wanted = [m.strip() for m in a.metrics.split(',') if m.strip()]
     if not wanted or set(wanted) - set(EVALS): raise ValueError(f"--metrics takes {' and/or '.join(EVALS)}; got {a.metrics!r}")
     model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
+    model, diffusion = with_variance(a, model, diffusion, cfg, info)
     res = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'weights': 'raw' if a.no_ema else 'EMA'}
     return res | {m: EVALS[m](a, model, diffusion, cfg, info) for m in EVALS if m in wanted}
 
@@ -322,11 +361,11 @@ def cmd_eval(a: argparse.Namespace) -> int:
     rows = [('checkpoint', f"{res['checkpoint']} (step {res['step']}, {res['weights']} weights)")]
     if 'bpd' in res:
         b = res['bpd']
-        rows.append(('bits/dim (test)', f"{b['value']:.4f} +- {b['se']:.4f}  (n={b['n']}, T={b['T']}; prior {b['prior']:.2e}, decoder {b['decoder']:.4f})"))
+        rows.append(('bits/dim (test)', f"{b['value']:.4f} +- {b['se']:.4f}  (n={b['n']}, T={b['T']}, {b['var_type']} variance; prior {b['prior']:.2e}, decoder {b['decoder']:.4f})"))
     if 'fid' in res:
         for f in res['fid'] if isinstance(res['fid'], list) else [res['fid']]:
             s = f['sampler']
-            rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {s['sampler']} {s['spacing']} {s['steps']} steps, {s['nfe']} NFE)"))
+            rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {s['sampler']} {s['spacing']} {s['steps']} steps, {s['nfe']} NFE{', ' + s['var_type'] + ' variance' if s['sampler'] == 'ddpm' else ''})"))
             if 'guidance' in f:
                 acc = 'no offline classifier for this data set' if f['accuracy'] is None else f"{f['accuracy']['all']:.3f} of samples classified as the class asked for"
                 rows[-1] = ('FID', rows[-1][1].replace('(lower', f"(guidance w = {f['guidance']:g}; lower")); rows.append(('accuracy', acc))

@@ -12,29 +12,37 @@ from tqdm import tqdm
 from .core import extract, mean_flat, gaussian, patch
 from .forward import ForwardProcess
 from .losses import normal_kl, discretized_gaussian_log_likelihood, bits_per_dim
+from .objectives import split_output, learned_log_variance, analytic_variance
 
 # %% auto #0
-__all__ = ['VAR_TYPES', 'GaussianDiffusion', 'ReverseStep', 'mixture_oracle']
+__all__ = ['VAR_TYPES', 'VARIANCES', 'GaussianDiffusion', 'ReverseStep', 'mixture_oracle']
 
 # %% ../nbs/04_diffusion.ipynb #fd22a43c
 VAR_TYPES = ('fixed_small', 'fixed_large')
+VARIANCES = VAR_TYPES + ('learned', 'analytic') # with the objectives chapter's learned and bound-optimal variances
 
 # %% ../nbs/04_diffusion.ipynb #612b5566
 class GaussianDiffusion(ForwardProcess):
     "The forward process q with the Gaussian reverse process p_theta of Ho et al. (2020) and its bound."
     def __init__(self,
                  betas: Tensor, # `(T,)` variance schedule, e.g. `beta_schedule('linear', 1000)`
-                 var_type: str = 'fixed_small', # sigma_t^2 of @eq-reverse-variance: 'fixed_small' (beta_tilde) or 'fixed_large' (beta)
+                 var_type: str = 'fixed_small', # sigma_t^2 of @eq-reverse-variance: 'fixed_small' (beta_tilde) or 'fixed_large' (beta); 'learned' or 'analytic' (objectives chapter)
+                 gamma: Tensor | None = None, # `(T,)` E||eps_theta||^2 / d of each step, for var_type 'analytic' (`estimate_gamma`)
                 ):
         super().__init__(betas)
-        if var_type not in VAR_TYPES: raise ValueError(f"unknown var_type {var_type!r}; choose one of {VAR_TYPES}")
-        self.var_type = var_type
+        if var_type not in VARIANCES: raise ValueError(f"unknown var_type {var_type!r}; choose one of {VARIANCES}")
+        if (var_type == 'analytic') != (gamma is not None):
+            raise ValueError("var_type 'analytic' needs gamma, E||eps_theta||^2 / d at each step (ddpm_lit.objectives.estimate_gamma), and the others take none")
+        self.var_type, self.gamma = var_type, None if gamma is None else torch.as_tensor(gamma, dtype=torch.float64)
+        if self.gamma is not None and self.gamma.shape != (self.T,): raise ValueError(f"gamma must have shape ({self.T},), one value per step; got {tuple(self.gamma.shape)}")
 
     def __repr__(self): return f"GaussianDiffusion(T={self.T}, var_type={self.var_type!r})"
 
 # %% ../nbs/04_diffusion.ipynb #41c58761
 def _model_variance(self: GaussianDiffusion) -> Tensor:
-    "sigma_t^2 of @eq-reverse-variance, float64 `(T,)`; index 0 (the decoder's) is beta_tilde_2 for both choices."
+    "sigma_t^2 of @eq-reverse-variance, float64 `(T,)`; index 0 (the decoder's) is beta_tilde_2 for both fixed choices."
+    if self.var_type == 'learned': raise ValueError("a learned variance depends on x_t: it has no table; it comes with each network output (p_mean_variance)")
+    if self.var_type == 'analytic': return analytic_variance(self, self.gamma)
     if self.T == 1: return self.betas
     rest = self.posterior_variance[1:] if self.var_type == 'fixed_small' else self.betas[1:]
     return torch.cat([self.posterior_variance[1:2], rest])
@@ -43,7 +51,6 @@ def _model_log_variance(self: GaussianDiffusion) -> Tensor:
     "log sigma_t^2, float64 `(T,)`."
     return self.model_variance.log()
 GaussianDiffusion.model_log_variance = property(_model_log_variance)
-
 
 # %% ../nbs/04_diffusion.ipynb #49aaab58
 class ReverseStep(NamedTuple):
@@ -56,20 +63,25 @@ class ReverseStep(NamedTuple):
 # %% ../nbs/04_diffusion.ipynb #2f216209
 @patch
 def p_mean_variance(self: GaussianDiffusion,
-                    eps: Tensor, # the network's noise prediction epsilon_theta(x_t, t), shaped like `xt`
+                    eps: Tensor, # the network's noise prediction epsilon_theta(x_t, t), shaped like `xt` (with the variance output v after it for var_type 'learned')
                     xt: Tensor, # x_t, shape `(B, ...)`
                     t: Tensor, # int64 `(B,)` 0-based step index
                     clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] before taking the posterior mean
                    ) -> ReverseStep:
     "Mean (@eq-eps-mean), variance (@eq-reverse-variance) and predicted x_0 of p_theta(x_{t-1} | x_t)."
-    if eps.shape != xt.shape: raise ValueError(f"eps has shape {tuple(eps.shape)} but xt has {tuple(xt.shape)}; the model must return its input's shape")
+    eps, v = split_output(eps, xt)
+    if (v is None) == (self.var_type == 'learned'):
+        raise ValueError(f"var_type {self.var_type!r} " + ("needs a network that also outputs its variance (twice the channels)" if v is None else
+                         "takes a network output shaped like x_t; this one carries a learned variance (use var_type 'learned')"))
     pred_x0 = self.predict_x0_from_eps(xt, t, eps)
     if clip_x0:
         pred_x0 = pred_x0.clamp(-1, 1)
         mean = self.q_posterior(pred_x0, xt, t)[0]
     else:
         mean = (xt - extract(self.betas / (1 - self.alpha_bar).sqrt(), t, xt) * eps) / extract(self.alpha.sqrt(), t, xt)
-    return ReverseStep(mean, extract(self.model_variance, t, xt), extract(self.model_log_variance, t, xt), pred_x0)
+    if v is None: return ReverseStep(mean, extract(self.model_variance, t, xt), extract(self.model_log_variance, t, xt), pred_x0)
+    log_var = learned_log_variance(self, v, t)
+    return ReverseStep(mean, log_var.exp(), log_var, pred_x0)
 
 # %% ../nbs/04_diffusion.ipynb #0fa0fa2f
 def _eps_loss_weight(self: GaussianDiffusion) -> Tensor:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 from .core import extract
 from .diffusion import GaussianDiffusion, mixture_oracle
+from .objectives import split_output
 
 # %% auto #0
 __all__ = ['drop_labels', 'guided', 'given', 'class_mixture_oracle', 'class_rows', 'balanced_labels', 'class_label']
@@ -36,8 +37,10 @@ def guided(model: Callable[..., Tensor], # a class-conditional network, called a
     if w == 0: return model
     def net(x: Tensor, t: Tensor, y: Tensor) -> Tensor:
         both = model(torch.cat([x, x]), torch.cat([t, t]), torch.cat([y, torch.full_like(y, null)]))
-        cond, uncond = both.chunk(2)
-        return (1 + w) * cond - w * uncond
+        c, u = both.chunk(2)
+        (cond, v), uncond = split_output(c, x), split_output(u, x)[0]
+        eps = (1 + w) * cond - w * uncond
+        return eps if v is None else torch.cat([eps, v], dim=1)  # a learned variance: the conditional one's (as GLIDE)
     return net
 
 def given(model: Callable[..., Tensor], # called as model(x_t, t, y)

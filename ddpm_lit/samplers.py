@@ -11,10 +11,11 @@ from tqdm import tqdm
 from .core import extract, gaussian
 from .diffusion import GaussianDiffusion, mixture_oracle
 from .guidance import given
+from .objectives import eps_only
 
 # %% auto #0
 __all__ = ['StepFn', 'T_SPACINGS', 'SPACINGS', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'network_calls',
-           'ddpm_step', 'ddim_step', 'spaced_timesteps', 'sample', 'draw_samples']
+           'ddpm_step', 'respace', 'ddim_step', 'spaced_timesteps', 'sample', 'draw_samples']
 
 # %% ../nbs/05_samplers.ipynb #64b7612b
 StepFn = Callable[..., tuple[Tensor, Tensor]]  # (eps, xt, t, t_next, generator[, model]) -> (x_next, pred_x0); `model` only for a step with `extra_calls`
@@ -38,8 +39,9 @@ def sample_loop(step: StepFn, # the step function
                 trajectory: bool = False, # also return every visited state (x_T first) and its x_0 estimate
                ) -> Tensor | tuple[Tensor, Trajectory]: # the final state x_0 (and the trajectory)
     "Run a sampler: call the network once per step index and let `step` produce the next state."
-    if getattr(step, 'every_step', False) and list(timesteps) != list(range(len(timesteps) - 1, -1, -1)):
-        raise ValueError("the ancestral sampler walks every step (t_next = t - 1) down to 0; use DDIM for a shorter schedule")
+    if hasattr(step, 'timesteps') and list(timesteps) != step.timesteps:
+        raise ValueError("this ancestral step was built for other steps than the loop walks; build it with ddpm_step(diffusion, timesteps=...) "
+                         "for the steps you walk")
     extra = {'model': model} if hasattr(step, 'extra_calls') else {}  # a step that calls the network itself gets the loop's model
     traj = Trajectory([], [], [])
     for k, i in enumerate(tqdm(timesteps, desc='sampling', disable=not progress)):
@@ -56,19 +58,37 @@ def network_calls(step: StepFn, # the step function
     "How many times `sample_loop` calls the network: once per step, plus the calls `step` makes itself (`step.extra_calls`)."
     return len(timesteps) + (step.extra_calls(timesteps) if hasattr(step, 'extra_calls') else 0)
 
-
 # %% ../nbs/05_samplers.ipynb #dfaab624
 def ddpm_step(diffusion: GaussianDiffusion, # the process; its `var_type` fixes sigma_t
               clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data)
+              timesteps: Sequence[int] | None = None, # the steps to visit; None (or all T): Algorithm 2, else the respaced chain of @eq-respaced-beta
              ) -> StepFn:
-    "The ancestral step of Algorithm 2, @eq-ancestral-step; `sample_loop` refuses it on anything but the full schedule."
+    "The ancestral step of Algorithm 2, @eq-ancestral-step, on every step or on a respaced chain; `sample_loop` refuses it on other steps."
+    full = timesteps is None or len(timesteps) == diffusion.T
+    chain, k_of = (diffusion, None) if full else (respace(diffusion, timesteps), _positions(diffusion.T, timesteps))
     def step(eps, xt, t, t_next, generator):
-        p = diffusion.p_mean_variance(eps, xt, t, clip_x0=clip_x0)
+        p = chain.p_mean_variance(eps, xt, t if full else k_of.to(t.device)[t], clip_x0=clip_x0)
         if t_next < 0: return p.mean, p.pred_x0
         return p.mean + p.variance.sqrt() * gaussian(xt.shape, generator, xt.dtype, xt.device), p.pred_x0
-    step.every_step = True  # t_next = t - 1 always: checked once by the loop, not by reading t (a GPU sync) at each step
+    step.timesteps = list(range(diffusion.T - 1, -1, -1)) if full else sorted(timesteps, reverse=True)  # checked once by the loop, not by reading t (a GPU sync) at each step
     return step
 
+# %% ../nbs/05_samplers.ipynb #50c45475
+def respace(diffusion: GaussianDiffusion, # the process of T steps
+            timesteps: Sequence[int], # the step indices to keep (any order, distinct)
+           ) -> GaussianDiffusion: # a process of len(timesteps) steps, with the same var_type
+    "The Markov chain that visits only `timesteps`, @eq-respaced-beta (Nichol & Dhariwal 2021, section 4)."
+    tau = torch.tensor(sorted(timesteps))
+    ab = diffusion.alpha_bar.cpu()[tau]
+    betas = 1 - ab / torch.cat([ab.new_ones(1), ab[:-1]])
+    gamma = None if diffusion.gamma is None else diffusion.gamma.cpu()[tau]
+    return GaussianDiffusion(betas, diffusion.var_type, gamma).to(diffusion.betas.device)
+
+def _positions(T: int, timesteps: Sequence[int]) -> Tensor:
+    "int64 `(T,)`: the position k of each kept step in the respaced chain (-1 for the others)."
+    k_of = torch.full((T,), -1, dtype=torch.long)
+    k_of[torch.tensor(sorted(timesteps))] = torch.arange(len(timesteps))
+    return k_of
 
 # %% ../nbs/05_samplers.ipynb #70268234
 def ddim_step(diffusion: GaussianDiffusion, # the process (its alpha_bar; var_type is not used)
@@ -143,15 +163,15 @@ def _plan(diffusion: GaussianDiffusion, sampler: str, steps: int | None, eta: fl
     if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {list(SAMPLERS)}")
     if spacing not in SPACINGS: raise ValueError(f"unknown spacing {spacing!r}; choose one of {list(SPACINGS)}")
     timesteps = SPACINGS[spacing](diffusion, diffusion.T if steps is None else steps)
-    if sampler == 'ddpm' and len(timesteps) != diffusion.T:
-        raise ValueError(f"the ddpm sampler takes every one of the {diffusion.T} steps; use the ddim sampler for {steps} steps")
+    if sampler == 'ddpm':  # the ancestral step needs its chain: all T steps, or the respaced chain of these
+        return ddpm_step(diffusion, clip_x0, timesteps), timesteps
     return SAMPLERS[sampler](diffusion, eta, clip_x0), timesteps
 
 def sample(diffusion: GaussianDiffusion,
            model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
            shape: Sequence[int], # shape of the batch to draw, `(B, ...)`
-           sampler: str = 'ddpm', # 'ddpm' (Algorithm 2, every step), 'ddim', or a solver of the solvers chapter ('heun', 'dpmpp-2m')
-           steps: int | None = None, # steps: T for 'ddpm'; any 1..T for the others (default T)
+           sampler: str = 'ddpm', # 'ddpm' (Algorithm 2; respaced for steps < T), 'ddim', or a solver of the solvers chapter ('heun', 'dpmpp-2m')
+           steps: int | None = None, # steps, 1..T (default T)
            spacing: str = 'even', # how the steps are picked: a name in `SPACINGS` ('even', 'strided'; 'logsnr', 'karras' from the solvers chapter)
            eta: float = 0.0, # DDIM's eta
            clip_x0: bool = False, # clip predicted x_0 to [-1, 1] (image data)
@@ -167,6 +187,7 @@ def sample(diffusion: GaussianDiffusion,
     device = _device_of(model) if device is None else torch.device(device)
     x = gaussian(tuple(shape), generator, dtype, device)
     net = _autocast_bf16(model, device) if _check_precision(precision) == 'bf16' else model
+    if sampler != 'ddpm': net = eps_only(net)  # only the ancestral step uses a learned variance; the others take eps alone
     return sample_loop(step, net, x, timesteps, generator=generator, progress=progress, trajectory=trajectory)
 
 # %% ../nbs/05_samplers.ipynb #331eafaf

@@ -16,14 +16,15 @@ from .schedules import beta_schedule
 from .diffusion import GaussianDiffusion, VAR_TYPES
 from .samplers import draw_samples
 from .guidance import drop_labels, given, class_rows
+from .objectives import Objective, ImportanceSampler, LOSSES, as_eps, objective_losses
 from .data import get_dataset, items, random_hflip, save_grid, save_points
 from .unet import PRESETS, PRESET_MODELS, count_params, padded_size
 
 # %% auto #0
-__all__ = ['RESUMABLE_FIELDS', 'LOSSES', 'CONDS', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP',
+__all__ = ['RESUMABLE_FIELDS', 'CONDS', 'TRAIN_VAR_TYPES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP',
            'SHORT_RUN_WARMUP', 'BUSY_WINDOW', 'THREADS_EVERY', 'RUN_FILES', 'TrainConfig', 'TrainError',
-           'CheckpointError', 'TrainingDiverged', 'TrainingInterrupted', 'model_spec', 'make_model', 'warmup_steps',
-           'lr_at', 'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'remove_stale_tmp',
+           'CheckpointError', 'TrainingDiverged', 'TrainingInterrupted', 'objective', 'model_spec', 'make_model',
+           'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'remove_stale_tmp',
            'save_checkpoint', 'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16',
            'uses_channels_last', 'busy_elsewhere', 'choose_threads', 'set_cpu_threads', 'CpuThreads', 'Trainer',
            'saved_config', 'resume_settings', 'ensure_run']
@@ -43,8 +44,12 @@ class TrainConfig:
     model: dict = field(default_factory=dict) # keyword overrides of the preset, e.g. {'ch': 64, 'dropout': 0.0}
     schedule: str = 'linear' # beta schedule
     T: int = 1000 # diffusion steps
-    var_type: str = 'fixed_large' # reverse-process variance used for samples
-    loss: str = 'simple' # 'simple' (L_simple, Algorithm 1) or 'vlb' (the bound itself)
+    var_type: str = 'fixed_large' # reverse-process variance: 'fixed_large', 'fixed_small', or 'learned' (the network outputs it; Nichol & Dhariwal)
+    loss: str = 'simple' # 'simple' (L_simple, Algorithm 1), 'hybrid' (L_simple + 0.001 L_vlb, for var_type 'learned') or 'vlb' (the bound itself)
+    pred: str = 'eps' # what the network predicts: 'eps', 'x0' or 'v' (Salimans & Ho 2022)
+    weighting: str = 'uniform' # the regression loss's weighting over t: 'uniform' or 'min-snr' (Hang et al. 2023)
+    min_snr_gamma: float = 5.0 # gamma of weighting 'min-snr'
+    t_sampling: str = 'uniform' # how t is drawn: 'uniform', or 'importance' (for loss 'vlb'; Nichol & Dhariwal)
     cond: str | None = None # 'class': condition on the data's class labels, for classifier-free guidance; None: unconditional
     p_uncond: float = 0.1 # with cond='class': probability that a training label becomes the null label (Ho & Salimans 2021)
     seed: int = 0 # seeds initialisation, data order, noise and timesteps
@@ -64,8 +69,8 @@ class TrainConfig:
 
 # %% ../nbs/08_train.ipynb #ed3f0cf9
 RESUMABLE_FIELDS = ('steps', 'ckpt_every', 'ckpt_minutes', 'keep', 'log_every', 'sample_every', 'n_samples', 'compile', 'device', 'data_root', 'precision', 'channels_last')
-LOSSES = ('simple', 'vlb')
 CONDS = (None, 'class') # what a run can be conditioned on
+TRAIN_VAR_TYPES = VAR_TYPES + ('learned',) # the reverse variances a run can train with ('analytic' is estimated afterwards)
 PRECISIONS = ('auto', 'fp32', 'bf16')
 DEFAULT_PRESETS = {'digits': 'digits', 'mnist': 'mnist', 'fashion-mnist': 'mnist', 'cifar10': 'ddpm-cifar10'}
 CHECKPOINT_FORMAT = 'ddpm_lit-checkpoint-v1'
@@ -89,6 +94,11 @@ def _check_number(name: str, v, ok, meaning: str):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or not ok(v):
         raise TrainError(f"{name} must be {meaning}; got {v!r}")
 
+def objective(cfg: TrainConfig) -> Objective:
+    "The run's `Objective` (objectives chapter): what its network predicts and the loss it trains, refused with the reason if it makes no sense."
+    try: return Objective(cfg.pred, cfg.loss, cfg.weighting, cfg.var_type == 'learned', cfg.min_snr_gamma, cfg.t_sampling)
+    except ValueError as e: raise TrainError(str(e)) from None
+
 def _check_config(cfg: TrainConfig):
     "Refuse settings that cannot work, or that would silently compute something else, with the reason."
     for name in ('steps', 'batch_size', 'ckpt_every', 'log_every', 'n_samples', 'keep', 'T'):
@@ -105,7 +115,10 @@ def _check_config(cfg: TrainConfig):
     if cfg.cond not in CONDS: raise TrainError(f"unknown cond {cfg.cond!r}; choose 'class' (class labels) or None (unconditional)")
     _check_number('p_uncond', cfg.p_uncond, lambda v: 0 <= v < 1, "a probability in [0, 1) (Ho & Salimans: 0.1; 0 trains no unconditional model, so no guidance)")
     if cfg.loss not in LOSSES: raise TrainError(f"unknown loss {cfg.loss!r}; choose one of {LOSSES}")
-    if cfg.var_type not in VAR_TYPES: raise TrainError(f"unknown var_type {cfg.var_type!r}; choose one of {VAR_TYPES}")
+    if cfg.var_type == 'analytic': raise TrainError("the analytic variance is estimated from a trained network, not trained: "
+                                                    "train with var_type 'fixed_large', then sample or eval with --var analytic")
+    if cfg.var_type not in TRAIN_VAR_TYPES: raise TrainError(f"unknown var_type {cfg.var_type!r}; choose one of {TRAIN_VAR_TYPES}")
+    objective(cfg)  # refuses combinations of pred, loss, weighting, variance and t-sampling that make no sense
     if cfg.precision not in PRECISIONS: raise TrainError(f"unknown precision {cfg.precision!r}; choose one of {PRECISIONS}")
     if cfg.channels_last not in (None, True, False): raise TrainError(f"channels_last must be True, False or None (automatic); got {cfg.channels_last!r}")
     if cfg.preset is not None and cfg.preset not in PRESETS:
@@ -127,6 +140,10 @@ def _image_kwargs(preset: str, shape: tuple, overrides: dict) -> dict:
     return {**kw, 'in_channels': c, 'image_size': size}
 
 # %% ../nbs/08_train.ipynb #391f7de4
+def _var_kwargs(cfg: TrainConfig, shape: tuple, key: str) -> dict:
+    "The network keyword of a learned variance: twice the output channels (`key`), the second half v of @eq-learned-var; nothing otherwise."
+    return {key: 2 * shape[0]} if cfg.var_type == 'learned' else {}
+
 def _cond_kwargs(cfg: TrainConfig, num_classes: int | None) -> dict:
     "The network keywords of a run's conditioning: num_classes for cond='class', nothing otherwise."
     if cfg.cond != 'class': return {}
@@ -145,11 +162,11 @@ def model_spec(cfg: TrainConfig, # the run's settings
         preset = cfg.preset or 'toy-mlp'
         if PRESET_MODELS[preset].__name__ != 'MLPDenoiser':
             raise TrainError(f"data of shape {shape} are points, but preset {preset!r} is an image network; use preset 'toy-mlp'")
-        return preset, {**PRESETS[preset], 'dim': shape[0], **cfg.model, **_cond_kwargs(cfg, num_classes)}
+        return preset, {**PRESETS[preset], 'dim': shape[0], **cfg.model, **_cond_kwargs(cfg, num_classes), **_var_kwargs(cfg, shape, 'out_dim')}
     preset = cfg.preset or DEFAULT_PRESETS.get(cfg.dataset, 'cifar10-small' if shape[0] == 3 else 'mnist')
     if PRESET_MODELS[preset].__name__ != 'UNet':
         raise TrainError(f"data of shape {shape} are images, but preset {preset!r} is not an image network")
-    return preset, {**_image_kwargs(preset, shape, cfg.model), **_cond_kwargs(cfg, num_classes)}
+    return preset, {**_image_kwargs(preset, shape, cfg.model), **_cond_kwargs(cfg, num_classes), **_var_kwargs(cfg, shape, 'out_channels')}
 
 # %% ../nbs/08_train.ipynb #de7858ba
 def make_model(preset: str, kwargs: dict) -> nn.Module:
@@ -294,8 +311,8 @@ def load_run(ckpt: str | Path, # a run folder or a `ckpt-*.pt` file
     model.load_state_dict(state['ema' if ema else 'model'])
     dev = torch.device(device) if device else default_device()
     diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(dev)
-    return model.to(dev).eval().requires_grad_(False), diffusion, cfg, {'path': str(p), 'step': state['step'], 'data_shape': tuple(state['data_shape']),
-                                                                    'classes': state.get('classes')}
+    model = as_eps(model.to(dev).eval().requires_grad_(False), diffusion, cfg.pred)  # an x0- or v-predictor, seen as the eps-predictor every sampler takes
+    return model, diffusion, cfg, {'path': str(p), 'step': state['step'], 'data_shape': tuple(state['data_shape']), 'classes': state.get('classes')}
 
 # %% ../nbs/08_train.ipynb #fea9bb77
 @dataclass
@@ -319,6 +336,13 @@ def setup_distributed(device: str | None = None) -> Dist:
     return Dist(dist.get_rank(), dist.get_world_size(), dev)
 
 # %% ../nbs/08_train.ipynb #1b3975e5
+def _all_gather(x: Tensor, d: Dist) -> Tensor:
+    "The tensors `x` of every process, concatenated in rank order (`x` itself for one process)."
+    if d.world == 1: return x
+    out = [torch.empty_like(x) for _ in range(d.world)]
+    dist.all_gather(out, x.contiguous())
+    return torch.cat(out)
+
 def _all_mean(x: Tensor, d: Dist) -> Tensor:
     "Mean of a tensor over processes."
     if d.world > 1:
@@ -542,6 +566,8 @@ def _load_data(self: Trainer, dataset=None):
 def _build(self: Trainer):
     "The network and its EMA copy, the optimizer, the diffusion and the training wrapper (DDP, compile), on this process's device."
     cfg, dev = self.cfg, self.dist.device
+    if len(self.shape) == 1 and cfg.loss != 'simple':
+        raise TrainError(f"loss {cfg.loss!r} contains the bound, whose decoder term needs images on the 256-level grid; {cfg.dataset} holds points: use loss 'simple'")
     self.preset, self.model_kwargs = model_spec(cfg, self.shape, len(self.classes) if self.classes else None)
     with torch.random.fork_rng(devices=[]):  # the initial weights depend on the seed alone, not on what ran before
         torch.manual_seed(_seed(cfg.seed, -1))
@@ -551,6 +577,8 @@ def _build(self: Trainer):
     if self.channels_last: self.model.to(memory_format=torch.channels_last); self.ema.to(memory_format=torch.channels_last)
     self.opt = torch.optim.Adam(self.model.parameters(), lr=lr_at(cfg, 0), fused=dev.type in ('cuda', 'cpu'))
     self.diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(dev)
+    self.objective = objective(cfg)
+    self.t_sampler = ImportanceSampler(cfg.T) if cfg.t_sampling == 'importance' else None
     self.net = self.model
     if self.dist.world > 1: self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == 'cuda' else None)
     if cfg.compile: self.net = torch.compile(self.net)
@@ -562,7 +590,7 @@ def _state(self: Trainer) -> dict:
     return {'format': CHECKPOINT_FORMAT, 'step': self.step, 'config': asdict(self.cfg),
             'preset': self.preset, 'model_kwargs': self.model_kwargs, 'data_shape': list(self.shape), 'classes': self.classes,
             'model': self.model.state_dict(), 'ema': self.ema.state_dict(), 'optimizer': self.opt.state_dict(),
-            'data_position': self.step * self.cfg.batch_size,
+            'data_position': self.step * self.cfg.batch_size, 't_sampler': self.t_sampler.state_dict() if self.t_sampler else None,
             'rng': {'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}}
 
 @patch
@@ -572,6 +600,7 @@ def _load_state(self: Trainer, state: dict):
                          f"this data ({self.preset}, data {self.shape})")
     self.model.load_state_dict(state['model']); self.ema.load_state_dict(state['ema']); self.opt.load_state_dict(state['optimizer'])
     torch.set_rng_state(state['rng']['torch'])
+    if self.t_sampler: self.t_sampler.load_state_dict(state['t_sampler'])  # the loss history decides the next steps' t
     self.step, self.last_ckpt = state['step'], state['_path']
 
 @patch
@@ -599,7 +628,7 @@ def _batch(self: Trainer, step: int) -> tuple[Tensor, Tensor, Tensor, Tensor | N
     g = step_generator(cfg.seed, step)
     idx = batch_indices(len(self.data), cfg.batch_size, step, cfg.seed)
     x0 = items(self.data, idx)
-    t = torch.randint(0, cfg.T, (cfg.batch_size,), generator=g)
+    t = self.t_sampler.draw(cfg.batch_size, g) if self.t_sampler else torch.randint(0, cfg.T, (cfg.batch_size,), generator=g)
     noise = torch.randn((cfg.batch_size, *self.shape), generator=g)
     if getattr(self.data, 'hflip', False): x0 = random_hflip(x0, generator=g)
     y = drop_labels(self.data.labels[idx], cfg.p_uncond, len(self.classes), generator=g) if self.classes else None
@@ -617,8 +646,9 @@ def train_step(self: Trainer) -> Tensor:
     for group in self.opt.param_groups: group['lr'] = lr_at(cfg, step)
     self.model.train()
     with torch.autocast(self.dist.device.type, dtype=torch.bfloat16, enabled=uses_bf16(cfg.precision, self.dist.device)):
-        loss_fn = self.diffusion.loss_simple if cfg.loss == 'simple' else self.diffusion.loss_vlb
-        loss = loss_fn(self.net if y is None else given(self.net, y), x0, t=t, noise=noise)
+        losses = objective_losses(self.objective, self.diffusion, self.net if y is None else given(self.net, y), x0, t, noise)
+        loss = (losses * self.t_sampler.weights(t).to(losses.dtype)).mean() if self.t_sampler else losses.mean()
+    if self.t_sampler: self.t_sampler.update(_all_gather(t, self.dist), _all_gather(losses.detach().float(), self.dist))  # every process keeps the same history
     loss.backward()
     nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
     self.opt.step()
@@ -636,7 +666,7 @@ def save_samples(self: Trainer, path: str | Path | None = None) -> Path:
     self.ema.eval()
     images = len(self.shape) == 3
     y = class_rows(self.cfg.n_samples, len(self.classes)) if self.classes else None  # a conditional run: one row per class
-    x = draw_samples(self.diffusion, self.ema, len(y) if y is not None else self.cfg.n_samples, self.shape, batch_size=self.cfg.n_samples,
+    x = draw_samples(self.diffusion, as_eps(self.ema, self.diffusion, self.cfg.pred), len(y) if y is not None else self.cfg.n_samples, self.shape, batch_size=self.cfg.n_samples,
                      seed=self.cfg.seed, labels=y, clip_x0=images, device=self.dist.device, progress=self.progress)
     ncol = len(y) // len(self.classes) if y is not None else None
     if images: _atomic_write(path, lambda tmp: save_grid(x, tmp, scale=max(1, 64 // self.shape[-1]), ncol=ncol))

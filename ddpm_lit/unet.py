@@ -353,20 +353,21 @@ class MLPDenoiser(nn.Module):
                  hidden: int = 128, # width of the residual stack (and of the sinusoidal embedding)
                  depth: int = 3, # residual blocks
                  dropout: float = 0.0, # dropout probability inside residual blocks
-                 num_classes: int | None = None): # classes of a class-conditional network (None: unconditional)
+                 num_classes: int | None = None, # classes of a class-conditional network (None: unconditional)
+                 out_dim: int | None = None): # output features (default: dim; 2 * dim for a learned variance)
         super().__init__()
-        self.config = dict(dim=dim, hidden=hidden, depth=depth, dropout=dropout, num_classes=num_classes)
+        self.config = dict(dim=dim, hidden=hidden, depth=depth, dropout=dropout, num_classes=num_classes, out_dim=out_dim)
         self.dim = dim
         self.temb = TimestepEmbedding(hidden)
         self.class_emb = ClassEmbedding(num_classes, TEMB_MULT * hidden) if num_classes is not None else None
         self.inp = linear(dim, hidden)
         self.blocks = nn.ModuleList(MLPBlock(hidden, TEMB_MULT * hidden, dropout) for _ in range(depth))
-        self.norm_out, self.out = nn.LayerNorm(hidden), linear(hidden, dim, init_scale=0.)
+        self.norm_out, self.out = nn.LayerNorm(hidden), linear(hidden, out_dim or dim, init_scale=0.)
 
     def forward(self, x: Tensor, # noisy points x_t, `(B, dim)`
                 t: Tensor, # int64 timestep indices, `(B,)`
                 y: Tensor | None = None, # class labels `(B,)` of a conditional network (None: the null label)
-               ) -> Tensor: # eps prediction, `(B, dim)`
+               ) -> Tensor: # eps prediction, `(B, out_dim)`
         _check_points(x, self.dim); _check_timesteps(t, x.shape[0])
         temb, h = self.temb(t.to(x.device)) + _class_vector(self.class_emb, y, x.shape[0], x.device), self.inp(x)
         for block in self.blocks: h = block(h, temb)
