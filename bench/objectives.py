@@ -41,33 +41,34 @@ def run(cmd: list[str]) -> float:
 def train(name: str, a) -> dict:
     "Train run `name` to `--steps` (resuming a partial run); its training seconds from metrics.jsonl."
     out = Path(a.runs) / name
-    run(['train', '--dataset', 'digits', '--steps', str(a.steps), '--out', str(out), '--resume', '--no-progress', *RUNS[name]])
+    run(['train', '--dataset', 'digits', '--steps', str(a.steps), '--T', str(a.T), '--out', str(out), '--resume', '--no-progress', *RUNS[name]])
     rows = [json.loads(l) for l in (out / 'metrics.jsonl').read_text().splitlines() if l.strip()]
     return {'steps': rows[-1]['step'], 'train_seconds': round(rows[-1]['elapsed_s'], 1), 'flags': RUNS[name]}
 
 
 def measure(name: str, var: str, a) -> dict:
     "bits/dim and FID of run `name` sampled with variance `var`."
-    ckpt, tmp = str(Path(a.runs) / name), Path(a.out) / f".{name}-{var}"
+    ckpt, tmp = str(Path(a.runs) / name), Path(a.runs) / f"eval-{name}-{var}"
     res = {}
-    base = ['eval', '--ckpt', ckpt, '--var', var, '--no-progress', '--n', str(a.n)]
+    base = ['eval', '--ckpt', ckpt, '--var', var, '--no-progress', '--n', str(a.n), *(['--n-bpd', str(a.n_bpd)] if a.n_bpd else []),
+            *(['--analytic-n', str(a.analytic_n)] if var == 'analytic' else [])]
     for key, extra in [('bpd', ['--metrics', 'bpd']), ('ddpm', ['--metrics', 'fid', '--sampler', 'ddpm', '--steps', f'{a.T},100,50']),
                        ('ddim', ['--metrics', 'fid', '--sampler', 'ddim', '--steps', '50'])]:
-        if key == 'ddim' and var != 'fixed_large': continue  # DDIM uses no variance: one row per network is enough
+        if key == 'ddim' and var == 'analytic': continue  # DDIM uses no variance: once per network, on the row of its own variance
         res[key + '_seconds'] = run(base + extra + ['--out', f"{tmp}-{key}.json"])
         res[key] = json.loads(Path(f"{tmp}-{key}.json").read_text())
         res[key + '_command'] = 'ddpm_lit ' + ' '.join(base + extra)
     return res
 
 
-def table(rows: list[dict]) -> str:
-    head = ('| objective | test bits/dim | FID DDPM-1000 | FID DDPM-100 | FID DDPM-50 | FID DDIM-50 | training s |\n'
+def table(rows: list[dict], T: int) -> str:
+    head = (f'| objective | test bits/dim | FID DDPM-{T} | FID DDPM-100 | FID DDPM-50 | FID DDIM-50 | training s |\n'
             '|---|---|---|---|---|---|---|\n')
     ddim = {r['run']: r['ddim']['fid']['value'] for r in rows if 'ddim' in r}
     body = ''
     for r in rows:
         b, f = r['bpd']['bpd'], {x['sampler']['steps']: x['value'] for x in r['ddpm']['fid']}
-        body += (f"| {r['row']} | {b['value']:.3f} +- {b['se']:.3f} | {f[1000]:.2f} | {f[100]:.2f} | {f[50]:.2f} | "
+        body += (f"| {r['row']} | {b['value']:.3f} +- {b['se']:.3f} | {f[T]:.2f} | {f[100]:.2f} | {f[50]:.2f} | "
                  f"{ddim[r['run']]:.2f} | {r['train_seconds']:.0f} |\n")
     return head + body
 
@@ -76,24 +77,33 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--steps', type=int, default=2000, help='optimizer steps of every run')
     p.add_argument('--n', type=int, default=500, help='samples per FID')
-    p.add_argument('--T', type=int, default=1000)
+    p.add_argument('--T', type=int, default=1000, help='diffusion steps of every run')
+    p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim; default: the whole test split')
+    p.add_argument('--analytic-n', type=int, default=200, help='training images behind the analytic variance')
     p.add_argument('--runs', default='runs/objectives', help='where the runs are trained')
     p.add_argument('--out', default=str(HERE / 'results'), help='where objectives.json and objectives.md go')
     p.add_argument('--train-only', action='store_true')
+    p.add_argument('--only', default=None, help='comma-separated run names (of simple, hybrid, vlb-is, v-minsnr): train and measure only these')
     a = p.parse_args()
+    only = set(a.only.split(',')) if a.only else set(RUNS)
+    if only - set(RUNS): p.error(f"--only takes names from {', '.join(RUNS)}; got {a.only}")
     Path(a.out).mkdir(parents=True, exist_ok=True)
-    trained = {name: train(name, a) for name in RUNS}
+    trained = {name: train(name, a) for name in RUNS if name in only}
     if a.train_only: return
     path = Path(a.out) / 'objectives.json'
     done = {(r['run'], r['var']): r for r in json.loads(path.read_text())['rows']} if path.exists() else {}
-    rows = []
-    for label, name, var in ROWS:
-        r = done.get((name, var)) or {'row': label, 'run': name, 'var': var, **trained[name], **measure(name, var, a)}
-        rows.append(r)
-        path.write_text(json.dumps({'rows': rows, 'steps': a.steps, 'n': a.n, 'categorical_bpd': CATEGORICAL_BPD,
-                                    'machine': f"{os.cpu_count()} CPU cores", 'command': 'python bench/objectives.py ' + ' '.join(sys.argv[1:])}, indent=1) + '\n')
-    (Path(a.out) / 'objectives.md').write_text(table(rows))
-    print(table(rows))
+    for label, name, var in ROWS:  # each row is kept in its own file as soon as it is measured (runs may be measured in parallel)
+        row_file = Path(a.runs) / f"row-{name}-{var}.json"
+        if row_file.exists(): done[(name, var)] = json.loads(row_file.read_text())
+        elif name in only and (name, var) not in done:
+            done[(name, var)] = {'row': label, 'run': name, 'var': var, **trained[name], **measure(name, var, a)}
+            row_file.write_text(json.dumps(done[(name, var)], indent=1) + '\n')
+    rows = [done[(name, var)] for _, name, var in ROWS if (name, var) in done]
+    path.write_text(json.dumps({'rows': rows, 'steps': a.steps, 'T': a.T, 'n': a.n, 'categorical_bpd': CATEGORICAL_BPD,
+                                'machine': f"{os.cpu_count()} CPU cores", 'command': 'python bench/objectives.py'}, indent=1) + '\n')
+    if all(r['run'] in {x['run'] for x in rows if 'ddim' in x} for r in rows):
+        (Path(a.out) / 'objectives.md').write_text(table(rows, a.T))
+        print(table(rows, a.T))
 
 
 if __name__ == '__main__':

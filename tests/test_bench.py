@@ -100,3 +100,23 @@ def test_threads_bench_tiny(tmp_path):
     assert md.count('\n| the machine as found') == 2 * len(threads.SETTINGS)
     r = rows[('1 thread', True)]
     assert f"{statistics.median(r['ms']):,.0f} [" in md
+
+def test_objectives_bench_end_to_end(tmp_path):
+    "bench/objectives.py trains every run, measures every row with its own variance, and the table carries what the JSON holds."
+    run(ROOT / 'bench/objectives.py', '--steps', '3', '--T', '200', '--n', '8', '--n-bpd', '4', '--analytic-n', '4',
+        '--runs', tmp_path / 'runs', '--out', tmp_path / 'out')
+    res = json.loads((tmp_path / 'out' / 'objectives.json').read_text())
+    rows = res['rows']
+    assert [(r['run'], r['var']) for r in rows] == [('simple', 'fixed_large'), ('simple', 'analytic'), ('hybrid', 'learned'),
+                                                    ('vlb-is', 'learned'), ('v-minsnr', 'fixed_large')]
+    for r in rows:
+        assert r['steps'] == 3 and r['bpd']['bpd']['var_type'] == r['var'] and r['bpd']['bpd']['n'] == 4
+        assert [(f['sampler']['sampler'], f['sampler']['steps'], f['sampler']['var_type']) for f in r['ddpm']['fid']] == [('ddpm', k, r['var']) for k in (200, 100, 50)]
+        assert ('ddim' in r) == (r['var'] != 'analytic')
+    md = (tmp_path / 'out' / 'objectives.md').read_text()
+    assert md.count('\n') == 2 + len(rows) and 'FID DDPM-200' in md
+    assert f"{rows[2]['bpd']['bpd']['value']:.3f}" in md.splitlines()[4]
+    # a second run measures nothing again: every row is read back from its file
+    before = {p.name: p.stat().st_mtime for p in (tmp_path / 'runs').glob('row-*.json')}
+    run(ROOT / 'bench/objectives.py', '--steps', '3', '--T', '200', '--n', '8', '--runs', tmp_path / 'runs', '--out', tmp_path / 'out')
+    assert before == {p.name: p.stat().st_mtime for p in (tmp_path / 'runs').glob('row-*.json')} and len(before) == 5
