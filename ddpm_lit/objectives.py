@@ -58,7 +58,7 @@ def implicit_weight(fp: ForwardProcess, pred: str) -> Tensor: # float64 `(T,)`
     return {'eps': torch.ones_like(snr), 'x0': 1 / snr, 'v': 1 + 1 / snr}[pred]
 
 # %% ../nbs/14_objectives.ipynb #1b7dee16
-MIN_SNR_GAMMA = 5.0 # Hang et al. 2023: gamma = 5 throughout their experiments
+MIN_SNR_GAMMA = 5.0 # the gamma Hang et al. (2023) recommend
 WEIGHTINGS = ('uniform', 'min-snr') # weightings of the regression loss
 
 def min_snr_weight(fp: ForwardProcess, gamma: float = MIN_SNR_GAMMA) -> Tensor: # float64 `(T,)`
