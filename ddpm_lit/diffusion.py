@@ -12,7 +12,7 @@ from tqdm import tqdm
 from .core import extract, mean_flat, gaussian, patch
 from .forward import ForwardProcess
 from .losses import normal_kl, discretized_gaussian_log_likelihood, bits_per_dim
-from .objectives import split_output, learned_log_variance, analytic_variance
+from .objectives import split_output, learned_log_variance, analytic_variance, Objective, objective_losses
 
 # %% auto #0
 __all__ = ['VAR_TYPES', 'VARIANCES', 'GaussianDiffusion', 'ReverseStep', 'mixture_oracle']
@@ -106,9 +106,9 @@ def loss_simple(self: GaussianDiffusion,
                 generator: torch.Generator | None = None, # for t and noise when they are drawn
                 reduction: str = 'mean', # 'mean' over the batch (a scalar), or 'none' for `(B,)`
                ) -> Tensor:
-    "Algorithm 1's loss, @eq-simple-loss: mean squared error of the noise prediction."
+    "Algorithm 1's loss, @eq-simple-loss: mean squared error of the noise prediction, mean_flat((noise - model(x_t, t)) ** 2)."
     t, noise = self._draw_t_noise(x0, t, noise, generator)
-    loss = mean_flat((noise - model(self.q_sample(x0, t, noise=noise), t)) ** 2)
+    loss = objective_losses(Objective(), self, model, x0, t, noise)  # the one implementation of every objective (objectives chapter); its default is this one
     return loss.mean() if reduction == 'mean' else loss
 
 # %% ../nbs/04_diffusion.ipynb #7664abea
@@ -187,6 +187,5 @@ def loss_vlb(self: GaussianDiffusion,
             ) -> Tensor:
     "Unbiased estimate of sum_t L_{t-1} (bits/dim): T times the bound's term at a uniform t."
     t, noise = self._draw_t_noise(x0, t, noise, generator)
-    xt = self.q_sample(x0, t, noise=noise)
-    loss = self.T * self.vb_terms_bpd(model(xt, t), x0, xt, t)
+    loss = objective_losses(Objective(loss='vlb'), self, model, x0, t, noise)  # T * vb_terms_bpd at x_t = q_sample(x0, t, noise)
     return loss.mean() if reduction == 'mean' else loss
