@@ -1,7 +1,8 @@
 """ddpm_lit against huggingface diffusers and lucidrains' denoising-diffusion-pytorch, in one run on one machine.
 
     python bench/bench.py                 # everything: throughput at three sizes, then quality per compute
-    python bench/bench.py --quick         # a smoke run: tiny repeats, no quality section (a minute or two)
+    python bench/bench.py --quick         # a smoke run: tiny batches and repeats, no quality section unless
+                                          # --quality-minutes asks for one (a minute or two)
 
 Every measurement runs in a fresh child process (so peak memory is that of one workload, and one library's
 imports or compiled graphs cannot slow another), one at a time, with the same thread count. The figures are
@@ -166,7 +167,7 @@ def throughput_tables(res: dict) -> str:
         from systems import SIZES
         S = SIZES[size]
         out.append(f"\n### {size}: {S.channels}x{S.image_size}x{S.image_size}, training batch {rows_batch(rows, 'train')}, "
-                   f"sampling batch {rows_batch(rows, 'sample')} at {S.nfe} network evaluations\n")
+                   f"sampling batch {rows_batch(rows, 'sample')} at {rows_batch(rows, 'sample', 'nfe')} network evaluations\n")
         rt, rs = ratios(rows, size, 'train'), ratios(rows, size, 'sample')
         out.append('| system | params | GFLOP/img (fwd+bwd) | train img/s, median [range] | x faster peer | train peak MiB | '
                    'sample img/s, median [range] | x faster peer | sample peak MiB |')
@@ -191,8 +192,9 @@ def throughput_tables(res: dict) -> str:
             out.append(f"\nddpm_lit compile: the first {comp['warmup_steps']} steps, compilation included, took {comp['warmup_s']:.0f} s.")
     return '\n'.join(out)
 
-def rows_batch(rows, key):
-    b = {r[key]['batch'] for r in rows.values() if key in r and 'batch' in r[key]}
+def rows_batch(rows, key, field='batch'):
+    "The batch sizes (or network evaluations, `field='nfe'`) the rows were measured at."
+    b = {r[key][field] for r in rows.values() if key in r and field in r[key]}
     return '/'.join(map(str, sorted(b))) or '-'
 
 def quality_table(res: dict) -> str:
@@ -248,7 +250,7 @@ def main(argv=None):
     p.add_argument('--repeat-s', type=float, default=3.0, help='seconds of work per repeat (steps per repeat are set from one timed step)')
     p.add_argument('--threads', type=int, default=os.cpu_count(), help='intra-op threads of every child (default: all cores)')
     p.add_argument('--device', default='cpu')
-    p.add_argument('--quality-minutes', type=float, default=5.0, help='training budget of the quality section (0: skip it)')
+    p.add_argument('--quality-minutes', type=float, default=None, help='training budget of the quality section (default: 5; 0: skip it, as --quick does unless this is given)')
     p.add_argument('--quality-n', type=int, default=500)
     p.add_argument('--quick', action='store_true', help='smoke run: small batches, 2 repeats, no quality section')
     p.add_argument('--out', default=str(HERE / 'results'))
@@ -261,7 +263,8 @@ def main(argv=None):
     if missing:
         print(f"not installed, skipped: {', '.join(missing)} (pip install \"ddpm_lit[bench]\" installs the peers)", flush=True)
         systems = [s for s in systems if s not in missing]
-    if a.quick: a.repeats, a.repeat_s, a.quality_minutes = 2, 0.5, 0
+    if a.quick: a.repeats, a.repeat_s = 2, 0.5
+    if a.quality_minutes is None: a.quality_minutes = 0 if a.quick else 5.0
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     res = {'machine': machine_info(a.threads, a.device), 'command': 'python bench/bench.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
            'throughput': {}, 'quality': None}

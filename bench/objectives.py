@@ -41,7 +41,8 @@ def run(cmd: list[str]) -> float:
 def train(name: str, a) -> dict:
     "Train run `name` to `--steps` (resuming a partial run); its training seconds from metrics.jsonl."
     out = Path(a.runs) / name
-    run(['train', '--dataset', 'digits', '--steps', str(a.steps), '--T', str(a.T), '--out', str(out), '--resume', '--no-progress', *RUNS[name]])
+    run(['train', '--dataset', 'digits', '--steps', str(a.steps), '--T', str(a.T), '--out', str(out), '--resume', '--no-progress',
+         '--n-samples', str(a.n_samples), *RUNS[name]])
     rows = [json.loads(l) for l in (out / 'metrics.jsonl').read_text().splitlines() if l.strip()]
     return {'steps': rows[-1]['step'], 'train_seconds': round(rows[-1]['elapsed_s'], 1), 'flags': RUNS[name]}
 
@@ -78,6 +79,7 @@ def main():
     p.add_argument('--steps', type=int, default=2000, help='optimizer steps of every run')
     p.add_argument('--n', type=int, default=500, help='samples per FID')
     p.add_argument('--T', type=int, default=1000, help='diffusion steps of every run')
+    p.add_argument('--n-samples', type=int, default=64, help='images in the grid each training run draws when it ends')
     p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim; default: the whole test split')
     p.add_argument('--analytic-n', type=int, default=200, help='training images behind the analytic variance')
     p.add_argument('--runs', default='runs/objectives', help='where the runs are trained')

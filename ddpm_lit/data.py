@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_data.ipynb #f1b5f677
 from __future__ import annotations
-import gzip, math, os, pickle
+import gzip, importlib.util, math, os, pickle
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,9 +17,9 @@ __all__ = ['UINT8_HALF', 'SPLITS', 'DIGITS_MAX', 'DIGITS_N_TEST', 'DIGITS_SPLIT_
            'DATA_ENV', 'DEFAULT_DATA_ROOT', 'IDX_TYPES', 'GZIP_MAGIC', 'CIFAR_SHAPE', 'IDX_FOLDERS', 'IDX_FILES',
            'CIFAR_FOLDER', 'CIFAR_FILES', 'CLASS_NAMES', 'HFLIP_PROB', 'IMAGE_SUFFIXES', 'GRAY_MODES',
            'UINT16_PER_UINT8', 'FOLDER_IN_MEMORY_BYTES', 'DATASETS', 'NATIVE_SHAPES', 'from_uint8', 'to_uint8',
-           'InMemoryDataset', 'digits_split', 'digits', 'toy', 'data_root', 'read_idx', 'read_cifar_batch', 'mnist',
-           'cifar10', 'random_hflip', 'load_image', 'ImageFolder', 'get_dataset', 'items', 'make_grid', 'save_grid',
-           'save_points']
+           'InMemoryDataset', 'digits_split', 'digits_arrays', 'digits', 'toy', 'data_root', 'read_idx',
+           'read_cifar_batch', 'mnist', 'cifar10', 'random_hflip', 'load_image', 'ImageFolder', 'get_dataset', 'items',
+           'make_grid', 'save_grid', 'save_points']
 
 # %% ../nbs/06_data.ipynb #4269dbbc
 UINT8_HALF = 127.5 # half of the 255 steps of an 8-bit pixel (Ho et al. 2020, section 3.3)
@@ -87,12 +87,22 @@ def digits_split(n: int, # number of images
     perm = np.random.RandomState(DIGITS_SPLIT_SEED).permutation(n)
     return np.sort(perm[:DIGITS_N_TEST] if split == 'test' else perm[DIGITS_N_TEST:])
 
+# %% ../nbs/06_data.ipynb #88938683
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]: # pixel counts `(1797, 64)` in 0..16, labels `(1797,)`
+    "scikit-learn's digits as `load_digits(return_X_y=True)` returns them, read from the file it ships without importing it."
+    spec = importlib.util.find_spec('sklearn')
+    path = Path(spec.submodule_search_locations[0]) / 'datasets' / 'data' / 'digits.csv.gz' if spec else None
+    if path is None or not path.exists():
+        from sklearn.datasets import load_digits
+        return load_digits(return_X_y=True)
+    a = np.loadtxt(path, delimiter=',')
+    return a[:, :-1], a[:, -1].astype(int)
+
 # %% ../nbs/06_data.ipynb #8eafee0d
 def digits(split: str = 'train', # 'train' (1,497 images) or 'test' (300 images)
           ) -> InMemoryDataset: # items `(1, 8, 8)` in [-1, 1]; `labels` the digits 0..9
     "scikit-learn's 8x8 handwritten digits on the 256-level grid, with a fixed train/test split."
-    from sklearn.datasets import load_digits
-    v, y = load_digits(return_X_y=True)
+    v, y = digits_arrays()
     idx = digits_split(len(v), split)
     u = (v[idx].astype(np.int64) * 255 + DIGITS_MAX // 2) // DIGITS_MAX # round(255 v / 16), halves up
     return InMemoryDataset(from_uint8(u.reshape(-1, 1, 8, 8)), torch.as_tensor(y[idx], dtype=torch.int64),

@@ -18,19 +18,19 @@ def run(*args):
     return p.stdout
 
 def test_bench_end_to_end(tmp_path):
-    "Every kind of child runs (train, sample, quality) and the tables carry what the JSON holds."
-    run(ROOT / 'bench/bench.py', '--sizes', 'digits', '--systems', 'ddpm_lit', '--variants', 'ddpm_lit,ddpm_lit bf16',
-              '--repeats', '2', '--repeat-s', '0.2', '--threads', '1', '--quality-minutes', '0.05', '--quality-n', '4',
-              '--timeout', 0, '--out', tmp_path)
+    "Every kind of child runs (train, sample, quality) and the tables carry what the JSON holds (--quick: small batches)."
+    run(ROOT / 'bench/bench.py', '--sizes', 'digits', '--systems', 'ddpm_lit', '--variants', 'ddpm_lit,ddpm_lit bf16', '--quick',
+              '--threads', '1', '--quality-minutes', '0.05', '--quality-n', '4', '--timeout', 0, '--out', tmp_path)
     res = json.loads((tmp_path / 'latest.json').read_text())
     rows = res['throughput']['digits']
     from ddpm_lit.unet import build_model
     n_params = sum(p.numel() for p in build_model('digits').parameters())
+    quick = bench._tiny(systems.SIZES['digits'])
     for lab in ('ddpm_lit', 'ddpm_lit bf16'):
         tr, sa = rows[lab]['train'], rows[lab]['sample']
         assert tr['params'] == sa['params'] == n_params
         assert len(tr['images_per_s']) == 2 and all(r > 0 for r in tr['images_per_s'] + sa['images_per_s'])
-        assert tr['batch'] == 128 and sa['batch'] == 256 and sa['nfe'] == 50
+        assert (tr['batch'], sa['batch'], sa['nfe']) == (quick.train_batch, quick.sample_batch, quick.nfe) == (8, 8, 4)
         assert tr['peak_mib'] > 0 and torch.isfinite(torch.tensor(tr['last_loss']))
         # forward+backward costs about 3x a forward pass (backward = gradients of inputs and of weights)
         assert 2.5 < tr['flops_fwd_bwd_per_image'] / sa['flops_fwd_per_image'] < 3.5
@@ -38,6 +38,7 @@ def test_bench_end_to_end(tmp_path):
     assert q['steps'] >= 1 and q['n'] == 4 and q['fid'] > 0 and (tmp_path / q['grid']).exists()
     md = (tmp_path / 'latest.md').read_text()
     assert '| ddpm_lit bf16 | 1.62M |' in md and 'Quality per compute' in md and f"{q['fid']:.2f}" in md
+    assert 'training batch 8, sampling batch 8 at 4 network evaluations' in md
 
 def test_ratios_take_the_faster_matched_peer():
     r = lambda v: {'images_per_s': v}
@@ -101,22 +102,35 @@ def test_threads_bench_tiny(tmp_path):
     r = rows[('1 thread', True)]
     assert f"{statistics.median(r['ms']):,.0f} [" in md
 
-def test_objectives_bench_end_to_end(tmp_path):
-    "bench/objectives.py trains every run, measures every row with its own variance, and the table carries what the JSON holds."
-    run(ROOT / 'bench/objectives.py', '--steps', '3', '--T', '200', '--n', '8', '--n-bpd', '4', '--analytic-n', '4',
-        '--runs', tmp_path / 'runs', '--out', tmp_path / 'out')
+def objectives_bench(tmp_path, *only):
+    "Run bench/objectives.py at toy scale (3 steps, T = 200) on `only` runs (all when none); check its rows and table."
+    import objectives
+    args = ['--steps', '3', '--T', '200', '--n', '8', '--n-samples', '4', '--runs', tmp_path / 'runs', '--out', tmp_path / 'out',
+            *(['--only', ','.join(only)] if only else [])]
+    run(ROOT / 'bench/objectives.py', *args, '--n-bpd', '4', '--analytic-n', '4')
     res = json.loads((tmp_path / 'out' / 'objectives.json').read_text())
     rows = res['rows']
-    assert [(r['run'], r['var']) for r in rows] == [('simple', 'fixed_large'), ('simple', 'analytic'), ('hybrid', 'learned'),
-                                                    ('vlb-is', 'learned'), ('v-minsnr', 'fixed_large')]
+    expect = [(name, var) for _, name, var in objectives.ROWS if not only or name in only]
+    assert [(r['run'], r['var']) for r in rows] == expect
     for r in rows:
         assert r['steps'] == 3 and r['bpd']['bpd']['var_type'] == r['var'] and r['bpd']['bpd']['n'] == 4
         assert [(f['sampler']['sampler'], f['sampler']['steps'], f['sampler']['var_type']) for f in r['ddpm']['fid']] == [('ddpm', k, r['var']) for k in (200, 100, 50)]
         assert ('ddim' in r) == (r['var'] != 'analytic')
+        assert r['flags'] == objectives.RUNS[r['run']]
     md = (tmp_path / 'out' / 'objectives.md').read_text()
     assert md.count('\n') == 2 + len(rows) and 'FID DDPM-200' in md
-    assert f"{rows[2]['bpd']['bpd']['value']:.3f}" in md.splitlines()[4]
+    learned = next(i for i, r in enumerate(rows) if r['var'] == 'learned')
+    assert f"{rows[learned]['bpd']['bpd']['value']:.3f}" in md.splitlines()[2 + learned]
     # a second run measures nothing again: every row is read back from its file
     before = {p.name: p.stat().st_mtime for p in (tmp_path / 'runs').glob('row-*.json')}
-    run(ROOT / 'bench/objectives.py', '--steps', '3', '--T', '200', '--n', '8', '--runs', tmp_path / 'runs', '--out', tmp_path / 'out')
-    assert before == {p.name: p.stat().st_mtime for p in (tmp_path / 'runs').glob('row-*.json')} and len(before) == 5
+    run(ROOT / 'bench/objectives.py', *args)
+    assert before == {p.name: p.stat().st_mtime for p in (tmp_path / 'runs').glob('row-*.json')} and len(before) == len(rows)
+
+def test_objectives_bench_end_to_end(tmp_path):
+    "The L_simple network (fixed and analytic variance) and the learned-variance one: every kind of row, its variance, the table."
+    objectives_bench(tmp_path, 'simple', 'hybrid')
+
+@pytest.mark.slow
+def test_objectives_bench_every_row(tmp_path):
+    "All five rows, as `python bench/objectives.py` makes them."
+    objectives_bench(tmp_path)

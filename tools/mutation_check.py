@@ -1,13 +1,25 @@
-"""Mutation check: plant a known bug in a notebook (one at a time) and confirm its tests fail.
+"""Mutation check: plant a known bug in a notebook (one at a time) and confirm that its checks fail.
 
-Run from the repository root with the dev environment: `python tools/mutation_check.py` (or with
-notebook names, e.g. `python tools/mutation_check.py 12_solvers`, for their mutants only). Each mutant is
-written next to its notebook as nbs/_mut_*.ipynb (without the export cell) and deleted after its run.
+Each entry names the notebook, a string that occurs in exactly one of its cells, what replaces it, and the bug.
+`python tools/mutation_check.py` runs every mutant, `python tools/mutation_check.py 12_solvers` those of one
+notebook; `bash tools/test.sh` runs them all too. Each mutant is written next to its notebook as
+`_mut_<name>_<k>.ipynb` (without the export cell, so it never writes into ddpm_lit/; nbdev skips names starting
+with `_`), executed once by nbdev's `test_nb` on its own core, and deleted. A mutant is caught when a cell fails.
 """
-import json, subprocess, sys, os, shutil
+import json, sys
 from pathlib import Path
+from typing import NamedTuple
 ROOT = Path(__file__).resolve().parents[1]
-MUTATIONS = [
+
+class Mutation(NamedTuple):
+    nb: str    # notebook under nbs/, without .ipynb
+    old: str   # occurs in exactly one cell
+    new: str
+    what: str  # the bug, in words
+    @property
+    def notebook(self): return f'nbs/{self.nb}.ipynb'
+
+MUTATIONS = [Mutation(*m) for m in [
  ('00_core', 'coef.to(x.device)[t.to(x.device)]', 'coef.to(x.device)[t.to(x.device).flip(0)]', 'extract gathers in the wrong order'),
  ('01_schedules', '/ (1 + s) * math.pi / 2', '/ (1 + s) * math.pi / 2.2', 'cosine schedule angle'),
  ('02_forward', 'extract(self.betas.sqrt(), t, x_prev) * noise', 'extract(self.betas, t, x_prev) * noise', 'q_step noise scale beta instead of sqrt(beta)'),
@@ -60,28 +72,29 @@ MUTATIONS = [
  ('14_objectives', 'eps = eps_from_pred(self.fp, self.pred, p, x, t)', "eps = eps_from_pred(self.fp, 'eps', p, x, t)", 'AsEps passes an x0 or v prediction off as eps'),
  ('08_train', "if self.t_sampler: self.t_sampler.load_state_dict(state['t_sampler'])", 'pass', 'a resumed run forgets the importance sampler'),
  ('09_metrics', 'logp = (counts / counts.sum(1, keepdim=True)).log2()', 'logp = (counts / len(train)).log2()', 'categorical baseline forgets the smoothing in its normaliser'),
-]
-env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PATH': f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-caught = 0
-only = set(sys.argv[1:])  # notebook names to restrict the run to, e.g. `12_solvers`; default: all
-MUTATIONS = [m for m in MUTATIONS if not only or m[0] in only]
-for nb, old, new, what in MUTATIONS:
-    src = ROOT / 'nbs' / f'{nb}.ipynb'
-    d = json.loads(src.read_text())
+]]
+
+def mutant_path(m: Mutation, k: int) -> Path:
+    nb = ROOT / m.notebook
+    return nb.parent / f'_mut_{nb.stem}_{k}.ipynb'
+
+def write_mutant(m: Mutation, k: int) -> Path:
+    "Write mutant `k` beside its notebook: `m.old` replaced in its one cell, the export cell dropped."
+    d = json.loads((ROOT / m.notebook).read_text())
     hits = 0
     for c in d['cells']:
         s = ''.join(c['source'])
-        if old in s: c['source'] = s.replace(old, new); hits += 1
-    assert hits == 1, (nb, old, hits)
-    tmp = ROOT / 'nbs' / f'_mut_{nb}.ipynb'
-    # drop the export cell so the mutant never writes into ddpm_lit/
+        if m.old in s: c['source'] = s.replace(m.old, m.new); hits += 1
+    if hits != 1: raise SystemExit(f"mutation_check: {m.what!r}: the string to replace occurs in {hits} cells of {m.notebook}, not in one: {m.old!r}")
     d['cells'] = [c for c in d['cells'] if 'nbdev_export(' not in ''.join(c['source'])]
-    tmp.write_text(json.dumps(d))
-    try:
-        r = subprocess.run(['nbdev_test', '--path', str(tmp)], cwd=ROOT, env=env, capture_output=True, text=True)
-    finally: tmp.unlink()
-    ok = r.returncode != 0
-    caught += ok
-    err = [l for l in (r.stderr + r.stdout).splitlines() if 'Error' in l][:1]
-    print(f"{'CAUGHT' if ok else 'MISSED'}: {nb}: {what}  {err[0][:90] if err else ''}", flush=True)
-print(f"{caught}/{len(MUTATIONS)} mutations caught")
+    p = mutant_path(m, k)
+    p.write_text(json.dumps(d))
+    return p
+
+if __name__ == '__main__':
+    sys.path.insert(0, str(ROOT / 'tools'))
+    import run_tests
+    names = sys.argv[1:]
+    unknown = set(names) - {m.nb for m in MUTATIONS}
+    if unknown: sys.exit(f"mutation_check: no mutants for {sorted(unknown)}; notebooks with mutants: {sorted({m.nb for m in MUTATIONS})}")
+    run_tests.main(['--mutants', *names])
