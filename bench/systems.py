@@ -99,9 +99,9 @@ class Ours(System):
         self.model = self.trainer.model
     def train_step(self): return self.trainer.train_step()
     def sample(self, n, nfe, generator):
-        from ddpm_lit.samplers import sample
+        from ddpm_lit.samplers import sample, DDPM, DDIM
         t = self.trainer
-        return sample(t.diffusion, t.ema.eval(), (n, *t.shape), sampler='ddpm' if nfe == t.cfg.T else 'ddim', steps=nfe,
+        return sample(t.diffusion, t.ema.eval(), (n, *t.shape), DDPM if nfe == t.cfg.T else DDIM, steps=nfe,
                       clip_x0=True, generator=generator, device=self.device, precision=self.precision)
 
 class Diffusers(System):

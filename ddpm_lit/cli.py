@@ -9,20 +9,22 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, TRAIN_VAR_TYPES, CONDS, PRECISIONS, load_run, resume_settings, saved_config, set_cpu_threads, CpuThreads
-from .samplers import draw_samples, SAMPLERS, SPACINGS, SAMPLE_PRECISIONS, _counting, _plan, network_calls
-from . import solvers  # registers the samplers 'heun', 'dpmpp-2m' and the spacings 'logsnr', 'karras'
+from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, TRAIN_VAR_TYPES, CONDS, PRECISIONS, load_run, resume_settings, saved_config
+from .checkpoints import CheckpointError
+from .threads import set_cpu_threads, CpuThreads
+from .samplers import draw_samples, SAMPLE_PRECISIONS, Counted, plan
+from .solvers import SAMPLERS, SPACINGS
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics
 from .guidance import guided, class_rows, balanced_labels, class_label
-from .diffusion import VAR_TYPES, VARIANCES, GaussianDiffusion
-from .objectives import PREDICTIONS, WEIGHTINGS, T_SAMPLINGS, estimate_gamma, eps_only
+from .diffusion import VAR_TYPES, GaussianDiffusion
+from .objectives import PREDICTIONS, WEIGHTINGS, T_SAMPLINGS, VARIANCES, estimate_gamma, EpsOnly, LearnedVariance, AnalyticVariance, with_variance
 from .schedules import SCHEDULES
 from .unet import PRESETS
 
 # %% auto #0
 __all__ = ['ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'as_saved',
-           'draw', 'analytic_gamma', 'with_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval',
+           'draw', 'analytic_gamma', 'choose_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval',
            'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
@@ -162,13 +164,13 @@ def cmd_train(a: argparse.Namespace) -> int:
 # %% ../nbs/10_cli.ipynb #42dce07c
 def _sampling_args(p):
     p.add_argument('--ckpt', required=True, help='a run folder (its newest checkpoint) or a ckpt-*.pt file')
-    p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (all T steps); ddim: Song et al.; '
-                   'heun (2 network calls a step), dpmpp-2m (1): ODE solvers of Karras et al. and Lu et al.')
-    p.add_argument('--steps', type=_ints, default=None, help='sampling steps, 1..T (ddpm: T only); eval takes several, e.g. 5,10,20, '
+    p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (with fewer than T --steps, the respaced chain of '
+                   'Nichol & Dhariwal); ddim: Song et al.; heun (2 network calls a step), dpmpp-2m (1): ODE solvers of Karras et al. and Lu et al.')
+    p.add_argument('--steps', type=_ints, default=None, help='sampling steps, 1..T; eval takes several, e.g. 5,10,20, '
                    'one FID each; default: T')
-    p.add_argument('--spacing', default='even', choices=list(SPACINGS), help="which steps: even (uniform in t), strided (Song et al.'s code), "
-                   'logsnr (uniform in log-SNR), karras (Karras et al., rho = 7)')
-    p.add_argument('--eta', type=float, default=0.0, help='DDIM eta in [0, 1]')
+    p.add_argument('--spacing', default=None, choices=list(SPACINGS), help="which steps: even (uniform in t), strided (Song et al.'s code), "
+                   "logsnr (uniform in log-SNR), karras (Karras et al., rho = 7); default: the sampler's own")
+    p.add_argument('--eta', type=float, default=0.0, help='DDIM eta in [0, 1] (ddim only)')
     p.add_argument('--seed', type=int, default=0, help='seeds the one generator that every batch draws from, in order')
     p.add_argument('--batch-size', type=int, default=500, help='samples per batch')
     p.add_argument('--no-ema', action='store_true', help='use the raw weights instead of their EMA')
@@ -209,26 +211,39 @@ def as_saved(x: torch.Tensor) -> torch.Tensor:
     "Samples as `ddpm_lit sample` writes them: images clamped to [-1, 1] and quantized to the 256 levels of a PNG; points as they are."
     return from_uint8(to_uint8(x)) if x.ndim == 4 else x
 
-def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, eta, clip, seed, batch_size, precision, no_progress
+def _spacing_name(sampler) -> str:
+    "The name of a sampler's own spacing."
+    return next(k for k, f in SPACINGS.items() if f is sampler.spacing)
+
+def _sampler_options(a: argparse.Namespace, sampler, variance) -> dict:
+    "The sampler's own options from the flags: eta for DDIM (refused, by name, for a sampler without one), the variance for the ancestral sampler."
+    if 'eta' not in sampler.options and a.eta != 0: raise ValueError(f"the {sampler.name} sampler has no eta (DDIM's); got --eta {a.eta:g}")
+    return ({'eta': a.eta} if 'eta' in sampler.options else {}) | ({'variance': variance} if 'variance' in sampler.options else {})
+
+def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, spacing, eta, clip, seed, batch_size, precision, no_progress
          n: int, # how many samples
-         model, diffusion, # the trained network and its process (from `load_run`)
+         model, diffusion, # the trained network and its process (from `load_run`, through `choose_variance`)
          info: dict, # `load_run`'s description of the checkpoint
          labels: torch.Tensor | None = None, # class labels `(n,)` for a class-conditional run
          w: float = 0.0, # guidance weight (class-conditional runs)
+         variance=None, # the ancestral sampler's variance when it is not the process's own (`choose_variance`)
         ) -> tuple[torch.Tensor, dict]: # the samples as saved (`as_saved`), on the CPU, and a description
     "Draw `n` samples with the sampler settings of `a` through `draw_samples`, guided with weight `w` when `labels` are given; returns them and how they were made."
     shape, images = info['data_shape'], len(info['data_shape']) == 3
+    sampler = SAMPLERS[a.sampler]
+    spacing = SPACINGS[a.spacing] if a.spacing else None
     clip = (a.sampler == 'ddpm') if a.clip is None else a.clip
     if a.steps and len(a.steps) > 1: raise ValueError(f"one --steps at a time here; got {','.join(map(str, a.steps))} (eval --metrics fid takes several)")
     steps = a.steps[0] if a.steps else None
+    options = _sampler_options(a, sampler, variance)
     t0 = time.time()
     threads = _adaptive_threads()
     net = model if labels is None else guided(model, w, null=len(info['classes']))
     x = draw_samples(diffusion, threads.wrap(net) if threads else net, n, shape, batch_size=a.batch_size, seed=a.seed, progress=not a.no_progress, labels=labels,
-                     sampler=a.sampler, steps=steps, spacing=a.spacing, eta=a.eta, clip_x0=images and clip, precision=a.precision, device=next(model.parameters()).device)
-    desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'spacing': a.spacing, 'steps': steps or diffusion.T,
-            'nfe': network_calls(*_plan(diffusion, a.sampler, steps, a.eta, False, a.spacing)),
-            'eta': a.eta if a.sampler == 'ddim' else None, 'var_type': diffusion.var_type, 'clip_x0': images and clip, 'precision': a.precision,
+                     sampler=sampler, steps=steps, spacing=spacing, clip_x0=images and clip, precision=a.precision, device=next(model.parameters()).device, **options)
+    desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'spacing': a.spacing or _spacing_name(sampler), 'steps': steps or diffusion.T,
+            'nfe': sampler.calls(plan(diffusion, sampler, steps, spacing)),
+            'eta': a.eta if 'eta' in sampler.options else None, 'var_type': getattr(variance, 'name', diffusion.var_type), 'clip_x0': images and clip, 'precision': a.precision,
             'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'guidance': w if labels is not None else None, 'seconds': round(time.time() - t0, 2)}
     return as_saved(x), desc
 
@@ -254,18 +269,20 @@ def analytic_gamma(a: argparse.Namespace, model, diffusion: GaussianDiffusion, c
     g = torch.Generator().manual_seed(a.seed)
     train = get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
     x = items(train, torch.randperm(len(train), generator=g)[:a.analytic_n]).to(next(model.parameters()).device)
-    gamma = estimate_gamma(diffusion, eps_only(model), x, generator=g, batch_size=a.batch_size, progress=not a.no_progress)
+    gamma = estimate_gamma(diffusion, EpsOnly(model), x, generator=g, batch_size=a.batch_size, progress=not a.no_progress)
     if os.access(cache.parent, os.W_OK): cache.write_text(json.dumps({'key': key, 'gamma': gamma.tolist()}) + '\n')
     return gamma
 
-def with_variance(a: argparse.Namespace, model, diffusion: GaussianDiffusion, cfg: TrainConfig, info: dict) -> tuple:
-    "The network and process with the reverse variance that --var asks for (default: the run's own)."
-    var = a.var or diffusion.var_type
-    if var == diffusion.var_type: return model, diffusion
-    if var == 'learned': raise ValueError(f"--var learned needs a run trained with --var-type learned; {info['path']} was trained with {cfg.var_type}")
-    if diffusion.var_type == 'learned': model = eps_only(model)  # a fixed or analytic variance replaces the learned one
-    gamma = analytic_gamma(a, model, diffusion, cfg, info) if var == 'analytic' else None
-    return model, GaussianDiffusion(diffusion.betas.cpu(), var, gamma).to(diffusion.betas.device)
+def choose_variance(a: argparse.Namespace, model, diffusion: GaussianDiffusion, cfg: TrainConfig, info: dict) -> tuple:
+    "The network, process and variance that --var asks for (default: the run's own): a fixed variance is the process's table; 'learned' and 'analytic' are the `variance` that the ancestral sampler and the bound take."
+    var = a.var or cfg.var_type
+    if var == 'learned':
+        if cfg.var_type != 'learned': raise ValueError(f"--var learned needs a run trained with --var-type learned; {info['path']} was trained with {cfg.var_type}")
+        return model, diffusion, LearnedVariance()
+    if cfg.var_type == 'learned': model = EpsOnly(model)  # a fixed or analytic variance replaces the learned one
+    if var == 'analytic': return model, diffusion, AnalyticVariance(analytic_gamma(a, model, diffusion, cfg, info))
+    if var != diffusion.var_type: diffusion = GaussianDiffusion(diffusion.betas.cpu(), var).to(diffusion.betas.device)
+    return model, diffusion, None
 
 # %% ../nbs/10_cli.ipynb #2ab1eac0
 def cmd_sample(a: argparse.Namespace) -> int:
@@ -275,12 +292,12 @@ def cmd_sample(a: argparse.Namespace) -> int:
     _check_n(a.n); _check_n(a.batch_size, '--batch-size')
     model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
     ws = _guidance(a, cfg, info)
-    model, diffusion = with_variance(a, model, diffusion, cfg, info)
+    model, diffusion, variance = choose_variance(a, model, diffusion, cfg, info)
     if len(ws) > 1: raise ValueError(f"one --guidance at a time here; got {','.join(map(str, ws))} (eval takes several)")
     C, labels, ncol = len(info['classes'] or []), None, None
     if C and a.cls is not None: labels = torch.full((a.n,), class_label(a.cls, info['classes']))
     elif C: labels = class_rows(a.n, C); ncol = len(labels) // C  # one row per class
-    x, desc = draw(a, len(labels) if labels is not None else a.n, model, diffusion, info, labels, ws[0])
+    x, desc = draw(a, len(labels) if labels is not None else a.n, model, diffusion, info, labels, ws[0], variance)
     if out.suffix.lower() == '.npz':
         arr = to_uint8(x).permute(0, 2, 3, 1).numpy() if x.ndim == 4 else x.numpy()
         np.savez(out, arr_0=arr, **({'labels': labels.numpy()} if labels is not None else {}))
@@ -301,7 +318,7 @@ def _eval_parser(sub):
     p.set_defaults(func=cmd_eval)
 
 # %% ../nbs/10_cli.ipynb #60926752
-def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict) -> dict:
+def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict, variance=None) -> dict:
     "Test bits/dim of a run: the full T-step bound on the test split (or its first `--n-bpd` images), with how it was obtained."
     if len(info['data_shape']) != 3: raise ValueError("bits/dim is defined for image data on the 256-level grid; this run's data are points")
     _check_n(a.batch_size, '--batch-size')
@@ -311,17 +328,19 @@ def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
     t0, calls = time.time(), -(-len(x) // a.batch_size) * diffusion.T
     with tqdm(total=calls, unit='call', desc=f"bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
         threads = _adaptive_threads()
-        r = metrics.test_nll(diffusion, _counting(threads.wrap(model) if threads else model, bar), x, batch_size=a.batch_size, seed=a.seed)
-    return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T, 'var_type': diffusion.var_type,
+        net = Counted(threads.wrap(model) if threads else model, lambda: bar.update(1))
+        r = metrics.test_nll(diffusion, net if variance is None else with_variance(net, diffusion, variance), x, batch_size=a.batch_size, seed=a.seed)
+    return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T, 'var_type': getattr(variance, 'name', diffusion.var_type),
             'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term'
                    + (', of the unconditional prediction (null label)' if info.get('classes') else ''),
             'seconds': round(time.time() - t0, 1)}
 
-def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict) -> dict | list[dict]:
+def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict, variance=None) -> dict | list[dict]:
     "FID of `--n` samples, taken exactly as `ddpm_lit sample` saves them, against the train split, with how it was obtained; a list, one per count, for several `--steps` (and per weight, for several `--guidance`). A class-conditional run asks for every class equally often and adds the accuracy of the offline classifier on its samples."
     _check_n(a.n); _check_n(a.batch_size, '--batch-size')
     counts = a.steps or (None,)
-    for K in counts: _plan(diffusion, a.sampler, K, a.eta, False, a.spacing)  # every count checked before any sampling
+    sampler, spacing = SAMPLERS[a.sampler], SPACINGS[a.spacing] if a.spacing else None
+    for K in counts: sampler.build(diffusion, plan(diffusion, sampler, K, spacing), **_sampler_options(a, sampler, variance))  # every count checked before any sampling
     ws, C = _guidance(a, cfg, info), len(info['classes'] or [])
     labels = balanced_labels(a.n, C) if C else None
     ref = items(get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels))
@@ -335,7 +354,7 @@ def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
         accuracy = lambda x: None  # no offline classifier for this data set
     out = []
     for K, w in [(K, w) for K in counts for w in (ws if C else (None,))]:  # each step count, at each guidance weight
-        x, desc = draw(argparse.Namespace(**{**vars(a), 'steps': K and (K,)}), a.n, model, diffusion, info, labels, w or 0.0)
+        x, desc = draw(argparse.Namespace(**{**vars(a), 'steps': K and (K,)}), a.n, model, diffusion, info, labels, w or 0.0, variance)
         out.append({'value': fid(x), **({'guidance': w, 'accuracy': accuracy(x)} if C else {}), 'n': len(x),
                     'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
                     'samples': 'as saved: clamped to [-1, 1] and quantized to 256 levels',
@@ -349,9 +368,9 @@ def evaluate(a: argparse.Namespace) -> dict:
     wanted = [m.strip() for m in a.metrics.split(',') if m.strip()]
     if not wanted or set(wanted) - set(EVALS): raise ValueError(f"--metrics takes {' and/or '.join(EVALS)}; got {a.metrics!r}")
     model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
-    model, diffusion = with_variance(a, model, diffusion, cfg, info)
+    model, diffusion, variance = choose_variance(a, model, diffusion, cfg, info)
     res = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'weights': 'raw' if a.no_ema else 'EMA'}
-    return res | {m: EVALS[m](a, model, diffusion, cfg, info) for m in EVALS if m in wanted}
+    return res | {m: EVALS[m](a, model, diffusion, cfg, info, variance) for m in EVALS if m in wanted}
 
 # %% ../nbs/10_cli.ipynb #e359012c
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -375,7 +394,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/10_cli.ipynb #578e81df
-USER_ERRORS = (TrainError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)
+USER_ERRORS = (TrainError, CheckpointError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)
 
 def build_parser() -> argparse.ArgumentParser:
     "The `ddpm_lit` argument parser with its three commands."

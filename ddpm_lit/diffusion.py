@@ -12,37 +12,30 @@ from tqdm import tqdm
 from .core import extract, mean_flat, gaussian, patch
 from .forward import ForwardProcess
 from .losses import normal_kl, discretized_gaussian_log_likelihood, bits_per_dim
-from .objectives import split_output, learned_log_variance, analytic_variance, Objective, objective_losses
 
 # %% auto #0
-__all__ = ['VAR_TYPES', 'VARIANCES', 'GaussianDiffusion', 'ReverseStep', 'mixture_oracle']
+__all__ = ['VAR_TYPES', 'GaussianDiffusion', 'ReverseStep', 'mixture_oracle']
 
 # %% ../nbs/04_diffusion.ipynb #fd22a43c
-VAR_TYPES = ('fixed_small', 'fixed_large')
-VARIANCES = VAR_TYPES + ('learned', 'analytic') # with the objectives chapter's learned and bound-optimal variances
+VAR_TYPES = ('fixed_small', 'fixed_large') # the reverse variances the process itself holds, @eq-reverse-variance
 
 # %% ../nbs/04_diffusion.ipynb #612b5566
 class GaussianDiffusion(ForwardProcess):
     "The forward process q with the Gaussian reverse process p_theta of Ho et al. (2020) and its bound."
     def __init__(self,
                  betas: Tensor, # `(T,)` variance schedule, e.g. `beta_schedule('linear', 1000)`
-                 var_type: str = 'fixed_small', # sigma_t^2 of @eq-reverse-variance: 'fixed_small' (beta_tilde) or 'fixed_large' (beta); 'learned' or 'analytic' (objectives chapter)
-                 gamma: Tensor | None = None, # `(T,)` E||eps_theta||^2 / d of each step, for var_type 'analytic' (`estimate_gamma`)
+                 var_type: str = 'fixed_small', # sigma_t^2 of @eq-reverse-variance: 'fixed_small' (beta_tilde) or 'fixed_large' (beta)
                 ):
         super().__init__(betas)
-        if var_type not in VARIANCES: raise ValueError(f"unknown var_type {var_type!r}; choose one of {VARIANCES}")
-        if (var_type == 'analytic') != (gamma is not None):
-            raise ValueError("var_type 'analytic' needs gamma, E||eps_theta||^2 / d at each step (ddpm_lit.objectives.estimate_gamma), and the others take none")
-        self.var_type, self.gamma = var_type, None if gamma is None else torch.as_tensor(gamma, dtype=torch.float64)
-        if self.gamma is not None and self.gamma.shape != (self.T,): raise ValueError(f"gamma must have shape ({self.T},), one value per step; got {tuple(self.gamma.shape)}")
+        if var_type not in VAR_TYPES: raise ValueError(f"unknown var_type {var_type!r}; choose one of {VAR_TYPES} (a learned or analytic "
+                                                       "variance is passed to each step as its log-variance: objectives chapter)")
+        self.var_type = var_type
 
     def __repr__(self): return f"GaussianDiffusion(T={self.T}, var_type={self.var_type!r})"
 
 # %% ../nbs/04_diffusion.ipynb #41c58761
 def _model_variance(self: GaussianDiffusion) -> Tensor:
     "sigma_t^2 of @eq-reverse-variance, float64 `(T,)`; index 0 (the decoder's) is beta_tilde_2 for both fixed choices."
-    if self.var_type == 'learned': raise ValueError("a learned variance depends on x_t: it has no table; it comes with each network output (p_mean_variance)")
-    if self.var_type == 'analytic': return analytic_variance(self, self.gamma)
     if self.T == 1: return self.betas
     rest = self.posterior_variance[1:] if self.var_type == 'fixed_small' else self.betas[1:]
     return torch.cat([self.posterior_variance[1:2], rest])
@@ -62,26 +55,35 @@ class ReverseStep(NamedTuple):
 
 # %% ../nbs/04_diffusion.ipynb #2f216209
 @patch
+def denoise(self: GaussianDiffusion,
+            eps: Tensor, # a noise prediction at (xt, t), shaped like `xt`
+            xt: Tensor, # x_t, shape `(B, ...)`
+            t: Tensor, # int64 `(B,)` 0-based step index
+            clip_x0: bool = False, # clip x_0 to [-1, 1] (image data) and recompute the noise prediction from it
+           ) -> tuple[Tensor, Tensor]: # (x_0 estimate, the noise prediction consistent with it)
+    "The x_0 estimate of a noise prediction and the noise prediction that goes with it; the one place where x_0 is clipped."
+    x0 = self.predict_x0_from_eps(xt, t, eps)
+    if not clip_x0: return x0, eps
+    x0 = x0.clamp(-1, 1)
+    return x0, self.predict_eps_from_x0(xt, t, x0)
+
+@patch
 def p_mean_variance(self: GaussianDiffusion,
-                    eps: Tensor, # the network's noise prediction epsilon_theta(x_t, t), shaped like `xt` (with the variance output v after it for var_type 'learned')
+                    eps: Tensor, # the network's noise prediction epsilon_theta(x_t, t), shaped like `xt`
                     xt: Tensor, # x_t, shape `(B, ...)`
                     t: Tensor, # int64 `(B,)` 0-based step index
                     clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] before taking the posterior mean
+                    log_variance: Tensor | None = None, # log sigma_t^2 broadcastable to `xt`, for a learned or analytic variance; None: the process's own
                    ) -> ReverseStep:
-    "Mean (@eq-eps-mean), variance (@eq-reverse-variance) and predicted x_0 of p_theta(x_{t-1} | x_t)."
-    eps, v = split_output(eps, xt)
-    if (v is None) == (self.var_type == 'learned'):
-        raise ValueError(f"var_type {self.var_type!r} " + ("needs a network that also outputs its variance (twice the channels)" if v is None else
-                         "takes a network output shaped like x_t; this one carries a learned variance (use var_type 'learned')"))
-    pred_x0 = self.predict_x0_from_eps(xt, t, eps)
-    if clip_x0:
-        pred_x0 = pred_x0.clamp(-1, 1)
-        mean = self.q_posterior(pred_x0, xt, t)[0]
-    else:
-        mean = (xt - extract(self.betas / (1 - self.alpha_bar).sqrt(), t, xt) * eps) / extract(self.alpha.sqrt(), t, xt)
-    if v is None: return ReverseStep(mean, extract(self.model_variance, t, xt), extract(self.model_log_variance, t, xt), pred_x0)
-    log_var = learned_log_variance(self, v, t)
-    return ReverseStep(mean, log_var.exp(), log_var, pred_x0)
+    "Mean (@eq-eps-mean), variance (@eq-reverse-variance, or the one given) and predicted x_0 of p_theta(x_{t-1} | x_t)."
+    if eps.shape != xt.shape:
+        raise ValueError(f"the noise prediction has shape {tuple(eps.shape)} but x_t has {tuple(xt.shape)}: a network that also outputs its "
+                         "variance is read with ddpm_lit.objectives (split_output, LearnedVariance)")
+    pred_x0, eps = self.denoise(eps, xt, t, clip_x0)
+    if clip_x0: mean = self.q_posterior(pred_x0, xt, t)[0]  # the posterior mean of the clipped x_0 (= @eq-eps-mean with denoise's eps)
+    else: mean = (xt - extract(self.betas / (1 - self.alpha_bar).sqrt(), t, xt) * eps) / extract(self.alpha.sqrt(), t, xt)
+    if log_variance is None: log_variance = extract(self.model_log_variance, t, xt)
+    return ReverseStep(mean, log_variance.exp(), log_variance, pred_x0)
 
 # %% ../nbs/04_diffusion.ipynb #0fa0fa2f
 def _eps_loss_weight(self: GaussianDiffusion) -> Tensor:
@@ -108,7 +110,7 @@ def loss_simple(self: GaussianDiffusion,
                ) -> Tensor:
     "Algorithm 1's loss, @eq-simple-loss: mean squared error of the noise prediction, mean_flat((noise - model(x_t, t)) ** 2)."
     t, noise = self._draw_t_noise(x0, t, noise, generator)
-    loss = objective_losses(Objective(), self, model, x0, t, noise)  # the one implementation of every objective (objectives chapter); its default is this one
+    loss = mean_flat((noise - model(self.q_sample(x0, t, noise=noise), t)) ** 2)
     return loss.mean() if reduction == 'mean' else loss
 
 # %% ../nbs/04_diffusion.ipynb #7664abea
@@ -148,19 +150,24 @@ def vb_terms_bpd(self: GaussianDiffusion,
                  x0: Tensor, # data on the 256-level grid in [-1, 1], shape `(B, ...)`
                  xt: Tensor, # x_t, shaped like `x0`
                  t: Tensor, # int64 `(B,)`
+                 log_variance: Tensor | None = None, # the model's log sigma_t^2 (a learned or analytic variance); None: the process's own
                 ) -> Tensor: # `(B,)`: L_0 where t = 0, else L_{t-1}, in bits per dimension
     "The bound's term at step t for a model whose noise prediction at (xt, t) is `eps`."
     true_mean, _, true_log_var = self.q_posterior(x0, xt, t)
-    step = self.p_mean_variance(eps, xt, t)
+    step = self.p_mean_variance(eps, xt, t, log_variance=log_variance)
     kl = bits_per_dim(normal_kl(true_mean, true_log_var, step.mean, step.log_variance))
     decoder_nll = bits_per_dim(-discretized_gaussian_log_likelihood(x0, means=step.mean, log_scales=0.5 * step.log_variance))
     return torch.where(t == 0, decoder_nll, kl)
 
 # %% ../nbs/04_diffusion.ipynb #32be4401
+def _eps_log_variance(out: Tensor | tuple) -> tuple[Tensor, Tensor | None]:
+    "A model's answer as (eps, log-variance or None): a tensor is a noise prediction alone."
+    return out if isinstance(out, tuple) else (out, None)
+
 @patch
 @torch.no_grad()
 def nll_bpd(self: GaussianDiffusion,
-            model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
+            model: Callable[[Tensor, Tensor], Tensor | tuple], # called as model(x_t, t) -> eps, or -> (eps, log sigma_t^2) with its own variance
             x0: Tensor, # data on the 256-level grid in [-1, 1], shape `(B, ...)`
             generator: torch.Generator | None = None, # for the noise of each x_t draw
             progress: bool = False, # show a progress bar over the T steps
@@ -171,14 +178,15 @@ def nll_bpd(self: GaussianDiffusion,
     for i in tqdm(reversed(range(self.T)), total=self.T, desc='bound', disable=not progress):
         t = torch.full((B,), i, dtype=torch.long, device=x0.device)
         xt = self.q_sample(x0, t, noise=gaussian(x0.shape, generator, x0.dtype, x0.device))
-        terms[:, i] = self.vb_terms_bpd(model(xt, t), x0, xt, t)
+        eps, log_var = _eps_log_variance(model(xt, t))
+        terms[:, i] = self.vb_terms_bpd(eps, x0, xt, t, log_variance=log_var)
     prior = self.prior_bpd(x0)
     return {'total': terms.sum(1) + prior, 'prior': prior, 'terms': terms}
 
 # %% ../nbs/04_diffusion.ipynb #f06a5084
 @patch
 def loss_vlb(self: GaussianDiffusion,
-             model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
+             model: Callable[[Tensor, Tensor], Tensor | tuple], # called as model(x_t, t) -> eps, or -> (eps, log sigma_t^2) (as `nll_bpd`)
              x0: Tensor, # data on the 256-level grid in [-1, 1], shape `(B, ...)`
              t: Tensor | None = None, # int64 `(B,)`; uniform over [0, T) if None
              noise: Tensor | None = None, # epsilon shaped like `x0`; drawn if None
@@ -187,5 +195,7 @@ def loss_vlb(self: GaussianDiffusion,
             ) -> Tensor:
     "Unbiased estimate of sum_t L_{t-1} (bits/dim): T times the bound's term at a uniform t."
     t, noise = self._draw_t_noise(x0, t, noise, generator)
-    loss = objective_losses(Objective(loss='vlb'), self, model, x0, t, noise)  # T * vb_terms_bpd at x_t = q_sample(x0, t, noise)
+    xt = self.q_sample(x0, t, noise=noise)
+    eps, log_var = _eps_log_variance(model(xt, t))
+    loss = self.T * self.vb_terms_bpd(eps, x0, xt, t, log_variance=log_var)
     return loss.mean() if reduction == 'mean' else loss

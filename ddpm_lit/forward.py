@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from .core import extract, gaussian, patch
-from .schedules import alpha, alpha_bar
+from .schedules import alpha, alpha_bar, snr
 
 # %% auto #0
 __all__ = ['ForwardProcess']
@@ -23,6 +23,7 @@ class ForwardProcess:
         self.T, self.betas = len(betas), betas
         self.alpha, self.alpha_bar = alpha(betas), alpha_bar(betas)
         self.alpha_bar_prev = torch.cat([betas.new_ones(1), self.alpha_bar[:-1]])
+        self.snr = snr(betas)  # alpha_bar / (1 - alpha_bar), @eq-snr
 
     def to(self, device): # a torch device or its name
         "Move every coefficient to `device` (they stay float64), so gathering needs no copy."

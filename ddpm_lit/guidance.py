@@ -11,9 +11,10 @@ from torch import Tensor
 from .core import extract
 from .diffusion import GaussianDiffusion, mixture_oracle
 from .objectives import split_output
+from .samplers import given  # the samplers chapter's: a network with its labels fixed, as every sampler calls it
 
 # %% auto #0
-__all__ = ['drop_labels', 'guided', 'given', 'class_mixture_oracle', 'class_rows', 'balanced_labels', 'class_label']
+__all__ = ['drop_labels', 'guided', 'class_mixture_oracle', 'class_rows', 'balanced_labels', 'class_label']
 
 # %% ../nbs/13_guidance.ipynb #dbf8a480
 def drop_labels(y: Tensor, # int64 class labels `(B,)`
@@ -41,15 +42,6 @@ def guided(model: Callable[..., Tensor], # a class-conditional network, called a
         (cond, v), uncond = split_output(c, x), split_output(u, x)[0]
         eps = (1 + w) * cond - w * uncond
         return eps if v is None else torch.cat([eps, v], dim=1)  # a learned variance: the conditional one's (as GLIDE)
-    return net
-
-def given(model: Callable[..., Tensor], # called as model(x_t, t, y)
-          y: Tensor, # int64 labels `(B,)`, one per sample of the batch
-         ) -> Callable[[Tensor, Tensor], Tensor]: # called as net(x_t, t), as every sampler calls a network
-    "The network with its labels fixed to `y`."
-    def net(x: Tensor, t: Tensor) -> Tensor:
-        if len(y) != len(x): raise ValueError(f"got {len(y)} labels for a batch of {len(x)}; give one label per sample")
-        return model(x, t, y.to(x.device))
     return net
 
 # %% ../nbs/13_guidance.ipynb #0a613089

@@ -11,9 +11,8 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from tqdm import tqdm
 from .diffusion import GaussianDiffusion
-from .samplers import sample
 from .data import get_dataset, data_root
-from .train import save_checkpoint, load_checkpoint, CheckpointError
+from .checkpoints import save_checkpoint, load_checkpoint, CheckpointError
 
 # %% auto #0
 __all__ = ['FEATURE_DIM', 'FEATURE_RECIPES', 'FEATURE_NET_VERSION', 'FEATURE_NET_FORMAT', 'test_nll', 'categorical_bpd',

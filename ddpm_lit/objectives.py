@@ -12,12 +12,14 @@ from torch import nn, Tensor
 from tqdm import tqdm
 from .core import extract, mean_flat, patch
 from .forward import ForwardProcess
+from .diffusion import GaussianDiffusion, VAR_TYPES
 
 # %% auto #0
-__all__ = ['PREDICTIONS', 'MIN_SNR_GAMMA', 'WEIGHTINGS', 'LOSSES', 'T_SAMPLINGS', 'HYBRID_LAMBDA', 'IS_HISTORY', 'IS_UNIFORM',
-           'DATA_HALF_RANGE', 'pred_target', 'eps_from_pred', 'implicit_weight', 'min_snr_weight', 'bound_weight',
-           'loss_weight', 'split_output', 'learned_log_variance', 'Objective', 'objective_losses', 'ImportanceSampler',
-           'analytic_variance', 'estimate_gamma', 'AsEps', 'as_eps', 'EpsOnly', 'eps_only']
+__all__ = ['PREDICTIONS', 'MIN_SNR_GAMMA', 'WEIGHTINGS', 'VARIANCES', 'LOSSES', 'T_SAMPLINGS', 'HYBRID_LAMBDA', 'IS_HISTORY',
+           'IS_UNIFORM', 'DATA_HALF_RANGE', 'pred_target', 'eps_from_pred', 'implicit_weight', 'min_snr_weight',
+           'loss_weight', 'split_output', 'learned_log_variance', 'LearnedVariance', 'eps_and_log_variance',
+           'with_variance', 'Objective', 'objective_losses', 'ImportanceSampler', 'analytic_variance',
+           'AnalyticVariance', 'estimate_gamma', 'AsEps', 'as_eps', 'EpsOnly']
 
 # %% ../nbs/14_objectives.ipynb #075978a2
 PREDICTIONS = ('eps', 'x0', 'v') # what a network can predict (Ho et al.; Salimans & Ho 2022 for v)
@@ -54,8 +56,7 @@ def eps_from_pred(fp: ForwardProcess,
 # %% ../nbs/14_objectives.ipynb #c87c5e76
 def implicit_weight(fp: ForwardProcess, pred: str) -> Tensor: # float64 `(T,)`
     "The weight on ||eps - eps_theta||^2 that plain squared error on `pred` puts at each t, @eq-implicit-weight."
-    snr = fp.alpha_bar / (1 - fp.alpha_bar)
-    return {'eps': torch.ones_like(snr), 'x0': 1 / snr, 'v': 1 + 1 / snr}[pred]
+    return {'eps': torch.ones_like(fp.snr), 'x0': 1 / fp.snr, 'v': 1 + 1 / fp.snr}[pred]
 
 # %% ../nbs/14_objectives.ipynb #1b7dee16
 MIN_SNR_GAMMA = 5.0 # the gamma Hang et al. (2023) recommend
@@ -63,12 +64,7 @@ WEIGHTINGS = ('uniform', 'min-snr') # weightings of the regression loss
 
 def min_snr_weight(fp: ForwardProcess, gamma: float = MIN_SNR_GAMMA) -> Tensor: # float64 `(T,)`
     "Min-SNR-gamma weight on the eps error, min(SNR_t, gamma) / SNR_t, @eq-min-snr."
-    snr = fp.alpha_bar / (1 - fp.alpha_bar)
-    return snr.clamp(max=gamma) / snr
-
-def bound_weight(diffusion) -> Tensor: # float64 `(T,)`
-    "The bound's weight w_t on the eps error (@eq-eps-weight), for a fixed variance."
-    return diffusion.eps_loss_weight
+    return fp.snr.clamp(max=gamma) / fp.snr
 
 # %% ../nbs/14_objectives.ipynb #e0221b4b
 def loss_weight(fp: ForwardProcess, pred: str, weighting: str, gamma: float = MIN_SNR_GAMMA) -> Tensor: # float64 `(T,)`
@@ -93,6 +89,38 @@ def learned_log_variance(fp: ForwardProcess, # the (possibly respaced) process
     "Nichol & Dhariwal's learned variance, @eq-learned-var: log sigma^2 = f log beta_t + (1 - f) log beta_tilde_t, f = (v + 1) / 2."
     frac = (v + 1) / 2
     return frac * extract(fp.betas.log(), t, v) + (1 - frac) * extract(fp.posterior_log_variance_clipped, t, v)
+
+VARIANCES = VAR_TYPES + ('learned', 'analytic') # every reverse variance: the process's two, a learned one, the bound-optimal one
+
+class LearnedVariance:
+    "The variance a network outputs, @eq-learned-var, read on whichever chain asks (T steps or a respaced one)."
+    name = 'learned'
+    def log_variance(self, fp: ForwardProcess, v: Tensor | None, t: Tensor, like: Tensor) -> Tensor: # log sigma_t^2, shaped like `like`
+        if v is None: raise ValueError("a learned variance needs a network that also outputs it (twice the channels, trained with var_type 'learned')")
+        return learned_log_variance(fp, v, t)
+    def respaced(self, timesteps) -> LearnedVariance: return self  # the rule reads the chain it is given
+    def __repr__(self): return 'LearnedVariance()'
+
+def eps_and_log_variance(fp: ForwardProcess, # the (possibly respaced) process the step belongs to
+                         out: Tensor, # the network's output at (x_t, t)
+                         xt: Tensor, # x_t `(B, ...)`
+                         t: Tensor, # int64 `(B,)`, indices into `fp`
+                         variance=None, # `LearnedVariance()`, `AnalyticVariance(gamma)`, or None (the process's own table)
+                        ) -> tuple[Tensor, Tensor | None]: # the noise prediction, and log sigma_t^2 (None: the process's)
+    "A network output read as the reverse process takes it: a noise prediction and, for a variance of its own, a log-variance."
+    eps, v = split_output(out, xt)
+    if variance is None:
+        if v is not None: raise ValueError("this network also outputs its variance: pass variance=LearnedVariance() (or wrap it in EpsOnly "
+                                           "to use a fixed variance instead)")
+        return eps, None
+    return eps, variance.log_variance(fp, v, t, eps)
+
+def with_variance(model: Callable[[Tensor, Tensor], Tensor], # a network, called as model(x_t, t)
+                  fp: ForwardProcess, # the process of T steps the bound is taken on
+                  variance=None, # as `eps_and_log_variance`
+                 ) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor | None]]: # model(x_t, t) -> (eps, log sigma_t^2 or None)
+    "The network as the bound (`nll_bpd`, `loss_vlb`) takes a model with a variance of its own."
+    return lambda xt, t: eps_and_log_variance(fp, model(xt, t), xt, t, variance)
 
 # %% ../nbs/14_objectives.ipynb #4a1b168c
 LOSSES = ('simple', 'hybrid', 'vlb') # L_simple; L_simple + lambda L_vlb (Nichol & Dhariwal); the bound itself
@@ -125,7 +153,7 @@ class Objective:
 
 # %% ../nbs/14_objectives.ipynb #49e60862
 def objective_losses(obj: Objective, # what to train
-                     diffusion, # the `GaussianDiffusion` (var_type 'learned' for a learned variance)
+                     diffusion: GaussianDiffusion, # the process (for a learned variance, the network's output replaces its table)
                      net: Callable[[Tensor, Tensor], Tensor], # the network, called as net(x_t, t)
                      x0: Tensor, # data `(B, ...)` on the 256-level grid in [-1, 1]
                      t: Tensor, # int64 `(B,)`
@@ -143,7 +171,8 @@ def objective_losses(obj: Objective, # what to train
         if obj.loss == 'simple': return mse
     eps = eps_from_pred(diffusion, obj.pred, p, xt, t)
     if obj.loss == 'hybrid': eps = eps.detach()  # L_vlb trains only the variance (Nichol & Dhariwal's stop-gradient)
-    vb = diffusion.T * diffusion.vb_terms_bpd(eps if v is None else torch.cat([eps, v], dim=1), x0, xt, t)
+    log_var = None if v is None else learned_log_variance(diffusion, v, t)
+    vb = diffusion.T * diffusion.vb_terms_bpd(eps, x0, xt, t, log_variance=log_var)
     return mse + HYBRID_LAMBDA * vb if obj.loss == 'hybrid' else vb
 
 # %% ../nbs/14_objectives.ipynb #db131f93
@@ -209,6 +238,20 @@ def analytic_variance(fp: ForwardProcess, # the (possibly respaced) process
     upper = lam2 + c ** 2 * ab / (1 - ab) * DATA_HALF_RANGE ** 2
     return torch.minimum(torch.maximum(var, fp.posterior_log_variance_clipped.exp()), upper)
 
+class AnalyticVariance:
+    "Bao et al.'s bound-optimal variance of one trained network, from its Gamma_t (`estimate_gamma`): a table, kept with the model, not the process."
+    name = 'analytic'
+    def __init__(self, gamma: Tensor): # `(T,)` Gamma_t of the network at every step of its process
+        self.gamma = torch.as_tensor(gamma, dtype=torch.float64)
+        if self.gamma.ndim != 1: raise ValueError(f"gamma must be one value per step, shape (T,); got {tuple(self.gamma.shape)}")
+    def log_variance(self, fp: ForwardProcess, v: Tensor | None, t: Tensor, like: Tensor) -> Tensor: # log sigma_t^2, broadcastable to `like`
+        if len(self.gamma) != fp.T: raise ValueError(f"this analytic variance has {len(self.gamma)} steps but the process has {fp.T}")
+        return extract(analytic_variance(fp, self.gamma.to(fp.betas.device)).log(), t, like)
+    def respaced(self, timesteps) -> AnalyticVariance:
+        "The same variance on the respaced chain of `timesteps`: Gamma at the visited steps."
+        return AnalyticVariance(self.gamma[torch.tensor(sorted(timesteps))])
+    def __repr__(self): return f'AnalyticVariance(T={len(self.gamma)})'
+
 # %% ../nbs/14_objectives.ipynb #42b20af3
 @torch.no_grad()
 def estimate_gamma(fp: ForwardProcess, # the forward process
@@ -255,7 +298,3 @@ class EpsOnly(nn.Module):
         self.model = model
 
     def forward(self, x: Tensor, *args) -> Tensor: return split_output(self.model(x, *args), x)[0]
-
-def eps_only(model: Callable[..., Tensor]) -> EpsOnly:
-    "`model` with any variance output dropped."
-    return EpsOnly(model)

@@ -4,21 +4,23 @@
 
 # %% ../nbs/05_samplers.ipynb #0a91ee40
 from __future__ import annotations
+from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
 import torch
 from torch import Tensor
 from tqdm import tqdm
 from .core import extract, gaussian
-from .diffusion import GaussianDiffusion, mixture_oracle
-from .guidance import given
-from .objectives import eps_only
+from .diffusion import GaussianDiffusion
+from .objectives import EpsOnly, eps_and_log_variance
 
 # %% auto #0
-__all__ = ['StepFn', 'T_SPACINGS', 'SPACINGS', 'SAMPLERS', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'network_calls',
-           'ddpm_step', 'respace', 'ddim_step', 'spaced_timesteps', 'sample', 'draw_samples']
+__all__ = ['Step', 'T_SPACINGS', 'DDPM', 'DDIM', 'SAMPLE_PRECISIONS', 'Trajectory', 'sample_loop', 'ddpm_step', 'respace',
+           'ddim_step', 'spaced_timesteps', 'even_timesteps', 'strided_timesteps', 'Sampler', 'plan', 'sample',
+           'Counted', 'given', 'draw_samples']
 
 # %% ../nbs/05_samplers.ipynb #64b7612b
-StepFn = Callable[..., tuple[Tensor, Tensor]]  # (eps, xt, t, t_next, generator[, model]) -> (x_next, pred_x0); `model` only for a step with `extra_calls`
+Step = Callable[[Tensor, Tensor, Tensor, int, 'torch.Generator | None', Callable], tuple[Tensor, Tensor]]
+# step(eps, xt, t, t_next, generator, model) -> (x_next, pred_x0), built for one run by `Sampler.build`
 
 # %% ../nbs/05_samplers.ipynb #869cd02c
 class Trajectory(NamedTuple):
@@ -30,7 +32,7 @@ class Trajectory(NamedTuple):
 
 # %% ../nbs/05_samplers.ipynb #b3fa141f
 @torch.no_grad()
-def sample_loop(step: StepFn, # the step function
+def sample_loop(step: Step, # the step function of this run (`Sampler.build`)
                 model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
                 x: Tensor, # the starting state x_T, shape `(B, ...)`
                 timesteps: Sequence[int], # strictly decreasing step indices to visit, starting at T-1
@@ -39,38 +41,35 @@ def sample_loop(step: StepFn, # the step function
                 trajectory: bool = False, # also return every visited state (x_T first) and its x_0 estimate
                ) -> Tensor | tuple[Tensor, Trajectory]: # the final state x_0 (and the trajectory)
     "Run a sampler: call the network once per step index and let `step` produce the next state."
-    if hasattr(step, 'timesteps') and list(timesteps) != step.timesteps:
-        raise ValueError("this ancestral step was built for other steps than the loop walks; build it with ddpm_step(diffusion, timesteps=...) "
-                         "for the steps you walk")
-    extra = {'model': model} if hasattr(step, 'extra_calls') else {}  # a step that calls the network itself gets the loop's model
     traj = Trajectory([], [], [])
     for k, i in enumerate(tqdm(timesteps, desc='sampling', disable=not progress)):
         t = torch.full((x.shape[0],), int(i), dtype=torch.long, device=x.device)
         t_next = int(timesteps[k + 1]) if k + 1 < len(timesteps) else -1
-        x_next, pred_x0 = step(model(x, t), x, t, t_next, generator, **extra)
+        x_next, pred_x0 = step(model(x, t), x, t, t_next, generator, model)
         if trajectory: traj.t.append(int(i)); traj.xt.append(x.cpu()); traj.pred_x0.append(pred_x0.cpu())
         x = x_next
     return (x, traj) if trajectory else x
 
-def network_calls(step: StepFn, # the step function
-                  timesteps: Sequence[int], # the step indices `sample_loop` walks
-                 ) -> int: # network evaluations (NFE) of one run of the loop
-    "How many times `sample_loop` calls the network: once per step, plus the calls `step` makes itself (`step.extra_calls`)."
-    return len(timesteps) + (step.extra_calls(timesteps) if hasattr(step, 'extra_calls') else 0)
-
 # %% ../nbs/05_samplers.ipynb #dfaab624
-def ddpm_step(diffusion: GaussianDiffusion, # the process; its `var_type` fixes sigma_t
+def ddpm_step(diffusion: GaussianDiffusion, # the process; its `var_type` fixes sigma_t unless `variance` is given
+              timesteps: Sequence[int] | None = None, # the steps of the run; None (or all T): Algorithm 2, else the respaced chain of @eq-respaced-beta
               clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data)
-              timesteps: Sequence[int] | None = None, # the steps to visit; None (or all T): Algorithm 2, else the respaced chain of @eq-respaced-beta
-             ) -> StepFn:
-    "The ancestral step of Algorithm 2, @eq-ancestral-step, on every step or on a respaced chain; `sample_loop` refuses it on other steps."
-    full = timesteps is None or len(timesteps) == diffusion.T
-    chain, k_of = (diffusion, None) if full else (respace(diffusion, timesteps), _positions(diffusion.T, timesteps))
-    def step(eps, xt, t, t_next, generator):
-        p = chain.p_mean_variance(eps, xt, t if full else k_of.to(t.device)[t], clip_x0=clip_x0)
+              variance=None, # a learned or analytic variance (`LearnedVariance()`, `AnalyticVariance(gamma)`); None: the process's own
+             ) -> Step:
+    "The ancestral step of Algorithm 2, @eq-ancestral-step, on every step or on a respaced chain; it refuses to walk other steps."
+    steps = list(range(diffusion.T - 1, -1, -1)) if timesteps is None else sorted(timesteps, reverse=True)
+    full = len(steps) == diffusion.T
+    chain, k_of = (diffusion, None) if full else (respace(diffusion, steps), _positions(diffusion.T, steps))
+    var = variance if variance is None or full else variance.respaced(steps)
+    expected = iter(steps[1:] + [-1])
+    def step(eps, xt, t, t_next, generator, model):
+        if t_next != next(expected, None):
+            raise ValueError("this ancestral step was built for other steps than the loop walks; build it with ddpm_step(diffusion, timesteps) for the steps you walk")
+        k = t if full else k_of.to(t.device)[t]
+        eps, log_var = eps_and_log_variance(chain, eps, xt, k, var)
+        p = chain.p_mean_variance(eps, xt, k, clip_x0=clip_x0, log_variance=log_var)
         if t_next < 0: return p.mean, p.pred_x0
         return p.mean + p.variance.sqrt() * gaussian(xt.shape, generator, xt.dtype, xt.device), p.pred_x0
-    step.timesteps = list(range(diffusion.T - 1, -1, -1)) if full else sorted(timesteps, reverse=True)  # checked once by the loop, not by reading t (a GPU sync) at each step
     return step
 
 # %% ../nbs/05_samplers.ipynb #50c45475
@@ -81,8 +80,7 @@ def respace(diffusion: GaussianDiffusion, # the process of T steps
     tau = torch.tensor(sorted(timesteps))
     ab = diffusion.alpha_bar.cpu()[tau]
     betas = 1 - ab / torch.cat([ab.new_ones(1), ab[:-1]])
-    gamma = None if diffusion.gamma is None else diffusion.gamma.cpu()[tau]
-    return GaussianDiffusion(betas, diffusion.var_type, gamma).to(diffusion.betas.device)
+    return GaussianDiffusion(betas, diffusion.var_type).to(diffusion.betas.device)
 
 def _positions(T: int, timesteps: Sequence[int]) -> Tensor:
     "int64 `(T,)`: the position k of each kept step in the respaced chain (-1 for the others)."
@@ -92,19 +90,17 @@ def _positions(T: int, timesteps: Sequence[int]) -> Tensor:
 
 # %% ../nbs/05_samplers.ipynb #70268234
 def ddim_step(diffusion: GaussianDiffusion, # the process (its alpha_bar; var_type is not used)
-              eta: float = 0.0, # 0: deterministic DDIM; 1: DDPM's posterior variance
+              timesteps: Sequence[int] | None = None, # the steps of the run (any; DDIM needs only t and t_next at each call)
               clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data)
-             ) -> StepFn:
+              eta: float = 0.0, # 0: deterministic DDIM; 1: DDPM's posterior variance
+             ) -> Step:
     "The DDIM step of @eq-ddim-step from step t to any earlier step t_next (-1: to x_0)."
     if not 0.0 <= eta <= 1.0: raise ValueError(f"eta must lie in [0, 1] (0: deterministic DDIM, 1: DDPM's variance); got {eta}")
-    def step(eps, xt, t, t_next, generator):
+    def step(eps, xt, t, t_next, generator, model):
         # float64, as the schedule: 1 - ab_t / ab_next cancels badly in float32 when the two steps are close
         ab_t = extract(diffusion.alpha_bar, t, xt, torch.float64)
         ab_next = extract(diffusion.alpha_bar, torch.full_like(t, t_next), xt, torch.float64) if t_next >= 0 else torch.ones_like(ab_t)
-        pred_x0 = diffusion.predict_x0_from_eps(xt, t, eps)
-        if clip_x0:
-            pred_x0 = pred_x0.clamp(-1, 1)
-            eps = diffusion.predict_eps_from_x0(xt, t, pred_x0)
+        pred_x0, eps = diffusion.denoise(eps, xt, t, clip_x0)
         if t_next < 0: return pred_x0, pred_x0
         sigma = eta * ((1 - ab_next) / (1 - ab_t) * (1 - ab_t / ab_next)).sqrt()
         c_eps = (1 - ab_next - sigma ** 2).clamp(min=0).sqrt()
@@ -131,15 +127,34 @@ def spaced_timesteps(T: int, # length of the schedule
     if K == 1: return [T - 1]
     return sorted({round(i * (T - 1) / (K - 1)) for i in range(K)}, reverse=True)
 
-# every spacing by name, as a function of (diffusion, K) -> step indices; the solvers chapter adds 'logsnr' and 'karras'
-SPACINGS = {'even': lambda diffusion, K: spaced_timesteps(diffusion.T, K, 'even'),
-            'strided': lambda diffusion, K: spaced_timesteps(diffusion.T, K, 'strided')}
+def even_timesteps(diffusion: GaussianDiffusion, K: int) -> list[int]:
+    "K steps spread evenly over the process's T (the default spacing)."
+    return spaced_timesteps(diffusion.T, K, 'even')
+
+def strided_timesteps(diffusion: GaussianDiffusion, K: int) -> list[int]:
+    "Every (T // K)-th step from 0, as Song et al.'s code."
+    return spaced_timesteps(diffusion.T, K, 'strided')
 
 
 # %% ../nbs/05_samplers.ipynb #f81967e8
-# every sampler by name, as a factory (diffusion, eta, clip_x0) -> step function; the solvers chapter adds 'heun' and 'dpmpp-2m'
-SAMPLERS = {'ddpm': lambda diffusion, eta, clip_x0: ddpm_step(diffusion, clip_x0=clip_x0),
-            'ddim': lambda diffusion, eta, clip_x0: ddim_step(diffusion, eta=eta, clip_x0=clip_x0)}
+@dataclass(frozen=True)
+class Sampler:
+    "A sampler: how to build its step for one run, and what the loop and its callers need to know of it."
+    name: str # what the command line calls it, e.g. 'ddim'
+    make: Callable[..., Step] # make(diffusion, timesteps, clip_x0, **options) -> the step of one run over `timesteps`
+    calls: Callable[[Sequence[int]], int] = len # network calls of one run over `timesteps` (one per step, unless the step calls more)
+    options: tuple[str, ...] = () # the keyword options `make` takes, e.g. ('eta',)
+    uses_variance: bool = False # the network's variance output reaches the step (else the sampler sees the noise prediction only)
+    spacing: Callable[[GaussianDiffusion, int], list[int]] = even_timesteps # the steps it takes when no spacing is asked for
+
+    def build(self, diffusion: GaussianDiffusion, timesteps: Sequence[int], clip_x0: bool = False, **options) -> Step:
+        "The step of one run over `timesteps`, with `options` checked against the ones this sampler has."
+        unknown = sorted(set(options) - set(self.options))
+        if unknown: raise ValueError(f"the {self.name} sampler has no {', '.join(unknown)}" + (f"; its options: {', '.join(self.options)}" if self.options else ''))
+        return self.make(diffusion, list(timesteps), clip_x0, **options)
+
+DDPM = Sampler('ddpm', ddpm_step, options=('variance',), uses_variance=True) # Algorithm 2 (all T steps), or the respaced chain of fewer
+DDIM = Sampler('ddim', ddim_step, options=('eta',)) # Song et al. (2021), any eta in [0, 1]
 SAMPLE_PRECISIONS = ('fp32', 'bf16')
 
 def _device_of(model) -> torch.device:
@@ -158,22 +173,26 @@ def _autocast_bf16(model, device: torch.device):
     return net
 
 # %% ../nbs/05_samplers.ipynb #603c0a4f
-def _plan(diffusion: GaussianDiffusion, sampler: str, steps: int | None, eta: float, clip_x0: bool, spacing: str = 'even') -> tuple[StepFn, list[int]]:
-    "The step function and the step indices of a sampler's settings, refusing settings that make no sense."
-    if sampler not in SAMPLERS: raise ValueError(f"unknown sampler {sampler!r}; choose one of {list(SAMPLERS)}")
-    if spacing not in SPACINGS: raise ValueError(f"unknown spacing {spacing!r}; choose one of {list(SPACINGS)}")
-    timesteps = SPACINGS[spacing](diffusion, diffusion.T if steps is None else steps)
-    if sampler == 'ddpm':  # the ancestral step needs its chain: all T steps, or the respaced chain of these
-        return ddpm_step(diffusion, clip_x0, timesteps), timesteps
-    return SAMPLERS[sampler](diffusion, eta, clip_x0), timesteps
+def _check_sampler(sampler) -> Sampler:
+    if not isinstance(sampler, Sampler):
+        raise ValueError(f"sampler must be a Sampler (ddpm_lit.samplers.DDPM or DDIM, ddpm_lit.solvers.HEUN or DPMPP_2M; "
+                         f"ddpm_lit.solvers.SAMPLERS names them all); got {sampler!r}")
+    return sampler
+
+def plan(diffusion: GaussianDiffusion,
+         sampler: Sampler, # the sampler
+         steps: int | None = None, # steps, 1..T (default T)
+         spacing: Callable[[GaussianDiffusion, int], list[int]] | None = None, # (diffusion, K) -> step indices; default: the sampler's own
+        ) -> list[int]: # the step indices of the run, decreasing
+    "The steps a sampler walks for these settings, every setting checked."
+    return (spacing or _check_sampler(sampler).spacing)(diffusion, diffusion.T if steps is None else steps)
 
 def sample(diffusion: GaussianDiffusion,
            model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
            shape: Sequence[int], # shape of the batch to draw, `(B, ...)`
-           sampler: str = 'ddpm', # 'ddpm' (Algorithm 2; respaced for steps < T), 'ddim', or a solver of the solvers chapter ('heun', 'dpmpp-2m')
+           sampler: Sampler = DDPM, # `DDPM` (Algorithm 2; respaced for steps < T), `DDIM`, or a solver of the solvers chapter (`HEUN`, `DPMPP_2M`)
            steps: int | None = None, # steps, 1..T (default T)
-           spacing: str = 'even', # how the steps are picked: a name in `SPACINGS` ('even', 'strided'; 'logsnr', 'karras' from the solvers chapter)
-           eta: float = 0.0, # DDIM's eta
+           spacing: Callable[[GaussianDiffusion, int], list[int]] | None = None, # (diffusion, K) -> step indices, e.g. `strided_timesteps`; default: the sampler's
            clip_x0: bool = False, # clip predicted x_0 to [-1, 1] (image data)
            generator: torch.Generator | None = None, # CPU generator for x_T and every noise draw
            device: torch.device | str | None = None, # where to run; default: where the model's parameters are, else CPU
@@ -181,45 +200,69 @@ def sample(diffusion: GaussianDiffusion,
            progress: bool = False, # show a progress bar
            trajectory: bool = False, # also return the trajectory
            precision: str = 'fp32', # 'fp32', or 'bf16': the network runs under bf16 autocast (the sampler's arithmetic stays in `dtype`)
+           **options, # the sampler's own options: `eta` (DDIM), `variance` (DDPM)
           ) -> Tensor | tuple[Tensor, Trajectory]:
     "Draw samples from the reverse process of `diffusion` with the network `model`."
-    step, timesteps = _plan(diffusion, sampler, steps, eta, clip_x0, spacing)
+    timesteps = plan(diffusion, sampler, steps, spacing)
+    step = sampler.build(diffusion, timesteps, clip_x0, **options)
     device = _device_of(model) if device is None else torch.device(device)
     x = gaussian(tuple(shape), generator, dtype, device)
     net = _autocast_bf16(model, device) if _check_precision(precision) == 'bf16' else model
-    if sampler != 'ddpm': net = eps_only(net)  # only the ancestral step uses a learned variance; the others take eps alone
+    if not sampler.uses_variance: net = EpsOnly(net)  # only the ancestral step uses a learned variance; the others take eps alone
     return sample_loop(step, net, x, timesteps, generator=generator, progress=progress, trajectory=trajectory)
 
 # %% ../nbs/05_samplers.ipynb #331eafaf
-def _counting(model, bar: tqdm):
-    "`model`, with each call ticked off on the progress bar `bar`."
-    def net(*args):  # (x_t, t), or (x_t, t, y) for a class-conditional network
-        out = model(*args)
-        bar.update(1)
+class Counted:
+    "A model that counts its calls (`calls`) and reports each one to `on_call` (e.g. a progress bar's update)."
+    def __init__(self, model: Callable[..., Tensor], # the network or any callable
+                 on_call: Callable[[], None] | None = None):
+        self.model, self.on_call, self.calls = model, on_call, 0
+
+    def __call__(self, *args): # (x_t, t), or (x_t, t, y) for a class-conditional network
+        out = self.model(*args)
+        self.calls += 1
+        if self.on_call: self.on_call()
         return out
+
+def given(model: Callable[..., Tensor], # called as model(x_t, t, y)
+          y: Tensor, # int64 labels `(B,)`, one per sample of the batch
+         ) -> Callable[[Tensor, Tensor], Tensor]: # called as net(x_t, t), as every sampler calls a network
+    "The network with its labels fixed to `y`."
+    def net(x: Tensor, t: Tensor) -> Tensor:
+        if len(y) != len(x): raise ValueError(f"got {len(y)} labels for a batch of {len(x)}; give one label per sample")
+        return model(x, t, y.to(x.device))
     return net
 
 def draw_samples(diffusion: GaussianDiffusion,
                  model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction, or model(x_t, t, y) with `labels`
                  n: int, # how many samples
                  item_shape: Sequence[int], # shape of one sample: `(C, H, W)` for images, `(D,)` for points
+                 sampler: Sampler = DDPM, # as `sample`
+                 steps: int | None = None, # as `sample`
+                 spacing: Callable[[GaussianDiffusion, int], list[int]] | None = None, # as `sample`
                  batch_size: int = 500, # samples per batch
                  seed: int = 0, # seeds the one CPU generator that every batch draws from, in order
                  progress: bool = False, # one bar over every network call of every batch (rate and ETA)
                  labels: Tensor | None = None, # int64 `(n,)`: sample i gets label i (a class-conditional or `guided` model)
-                 **kw, # settings of `sample`: sampler, steps, spacing, eta, clip_x0, device, dtype, precision
+                 clip_x0: bool = False, # as `sample`
+                 device: torch.device | str | None = None, # as `sample`
+                 dtype: torch.dtype = torch.float32, # as `sample`
+                 precision: str = 'fp32', # as `sample`
+                 **options, # the sampler's own options: `eta` (DDIM), `variance` (DDPM)
                 ) -> Tensor: # `(n, *item_shape)`, on the CPU
     "Draw `n` samples in batches from one generator seeded once: with `n <= batch_size` this is `sample` with that seed."
+    _check_sampler(sampler)
     for name, v in (('n', n), ('batch_size', batch_size)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{name} must be a positive integer; got {v!r}")
-    _check_precision(kw.get('precision', 'fp32'))
+    _check_precision(precision)
     if labels is not None and labels.shape != (n,): raise ValueError(f"labels must have shape ({n},), one per sample; got {tuple(labels.shape)}")
-    calls = network_calls(*_plan(diffusion, kw.get('sampler', 'ddpm'), kw.get('steps'), kw.get('eta', 0.0), False, kw.get('spacing', 'even')))  # checks every setting
-    kw['device'] = kw.get('device') or _device_of(model)
+    timesteps = plan(diffusion, sampler, steps, spacing)
+    sampler.build(diffusion, timesteps, clip_x0, **options)  # every option checked before the first network call
+    settings = dict(sampler=sampler, steps=steps, spacing=spacing, clip_x0=clip_x0, device=device or _device_of(model), dtype=dtype, precision=precision)
     g, out = torch.Generator().manual_seed(seed), []
-    with tqdm(total=-(-n // batch_size) * calls, unit='call', desc=f"sampling {n}", disable=not progress, dynamic_ncols=True) as bar:
-        net = _counting(model, bar)
+    with tqdm(total=-(-n // batch_size) * sampler.calls(timesteps), unit='call', desc=f"sampling {n}", disable=not progress, dynamic_ncols=True) as bar:
+        net = Counted(model, lambda: bar.update(1))
         for i in range(0, n, batch_size):
             b = min(batch_size, n - i)
-            out.append(sample(diffusion, net if labels is None else given(net, labels[i:i + b]), (b, *item_shape), generator=g, **kw).cpu())
+            out.append(sample(diffusion, net if labels is None else given(net, labels[i:i + b]), (b, *item_shape), generator=g, **settings, **options).cpu())
     return torch.cat(out)

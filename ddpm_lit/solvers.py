@@ -4,44 +4,45 @@
 
 # %% ../nbs/12_solvers.ipynb #aae0d7e9
 from __future__ import annotations
+from typing import Sequence
 import torch
 from torch import Tensor
 from .core import extract
+from .forward import ForwardProcess
 from .diffusion import GaussianDiffusion
-from .samplers import StepFn, SAMPLERS, SPACINGS, _check_steps
+from .samplers import Step, Sampler, DDPM, DDIM, _check_steps, even_timesteps, strided_timesteps
 
 # %% auto #0
-__all__ = ['KARRAS_RHO', 'sigma_of', 'euler_step', 'heun_step', 'dpmpp_2m_step', 'logsnr_timesteps', 'karras_timesteps']
+__all__ = ['KARRAS_RHO', 'HEUN', 'DPMPP_2M', 'SAMPLERS', 'SPACINGS', 'sigma_of', 'euler_step', 'heun_step', 'dpmpp_2m_step',
+           'logsnr_timesteps', 'karras_timesteps']
 
 # %% ../nbs/12_solvers.ipynb #66b3bc8e
-def sigma_of(alpha_bar: Tensor, # alpha_bar_t, any shape (float64, as the schedule)
-            ) -> Tensor: # sigma_t, same shape
-    "The noise level sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) of x_bar = x_t / sqrt(alpha_bar_t) = x_0 + sigma_t eps, @eq-sigma."
-    return ((1 - alpha_bar) / alpha_bar).sqrt()
+def sigma_of(fp: ForwardProcess, # the process (its SNR)
+            ) -> Tensor: # float64 `(T,)`: sigma_t at every step
+    "The noise level sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) = SNR_t^(-1/2) of x_bar = x_t / sqrt(alpha_bar_t) = x_0 + sigma_t eps, @eq-sigma."
+    return fp.snr.rsqrt()
 
 # %% ../nbs/12_solvers.ipynb #45dd31c7
 def _sigma_at(diffusion: GaussianDiffusion, t_next: int, like: Tensor) -> Tensor:
     "sigma at step index t_next, shaped to broadcast against `like`, float64; 0 after the last step (t_next = -1)."
     if t_next < 0: return torch.zeros((like.shape[0],) + (1,) * (like.ndim - 1), dtype=torch.float64, device=like.device)
-    return sigma_of(extract(diffusion.alpha_bar, torch.full((like.shape[0],), t_next, device=like.device), like, torch.float64))
+    return extract(sigma_of(diffusion), torch.full((like.shape[0],), t_next, device=like.device), like, torch.float64)
 
 def _x_of(xbar: Tensor, sigma: Tensor, dtype: torch.dtype) -> Tensor:
     "x_t = sqrt(alpha_bar_t) x_bar = x_bar / sqrt(1 + sigma_t^2), in `dtype`."
     return (xbar / (1 + sigma ** 2).sqrt()).to(dtype)
 
 def _slope(diffusion: GaussianDiffusion, eps: Tensor, xt: Tensor, t: Tensor, clip_x0: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    "x_bar, sigma_t, the slope d x_bar / d sigma of @eq-pf-ode and the x_0 estimate, in float64 (with `clip_x0`, the slope through the clipped x_0)."
-    ab = extract(diffusion.alpha_bar, t, xt, torch.float64)
-    xbar, sigma = xt.double() / ab.sqrt(), sigma_of(ab)
-    x0 = xbar - sigma * eps.double()
-    if clip_x0: x0 = x0.clamp(-1, 1)
-    return xbar, sigma, (xbar - x0) / sigma, x0
+    "x_bar, sigma_t, the slope d x_bar / d sigma of @eq-pf-ode and the x_0 estimate, in float64 (with `clip_x0`, the slope of the clipped x_0: `denoise`'s noise prediction)."
+    x0, d = diffusion.denoise(eps.double(), xt.double(), t, clip_x0)
+    return xt.double() / extract(diffusion.alpha_bar, t, xt, torch.float64).sqrt(), extract(sigma_of(diffusion), t, xt, torch.float64), d, x0
 
 def euler_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
+               timesteps: Sequence[int] | None = None, # the steps of the run (Euler needs only t and t_next at each call)
                clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data)
-              ) -> StepFn:
+              ) -> Step:
     "Euler's method for @eq-pf-ode from sigma_t to sigma_{t_next}, @eq-euler: DDIM with eta = 0."
-    def step(eps, xt, t, t_next, generator):
+    def step(eps, xt, t, t_next, generator, model):
         xbar, sigma, d, x0 = _slope(diffusion, eps, xt, t, clip_x0)
         sigma_next = _sigma_at(diffusion, t_next, xt)
         return _x_of(xbar + (sigma_next - sigma) * d, sigma_next, xt.dtype), x0.to(xt.dtype)
@@ -49,8 +50,9 @@ def euler_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
 
 # %% ../nbs/12_solvers.ipynb #ffb94a0e
 def heun_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
+              timesteps: Sequence[int] | None = None, # the steps of the run (Heun needs only t and t_next at each call)
               clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data)
-             ) -> StepFn:
+             ) -> Step:
     "Heun's method, @eq-heun (Karras et al. 2022, Algorithm 1), between the DDPM's sigmas; Euler on the last step."
     def step(eps, xt, t, t_next, generator, model):
         xbar, sigma, d, x0 = _slope(diffusion, eps, xt, t, clip_x0)
@@ -60,20 +62,18 @@ def heun_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
         t2 = torch.full_like(t, t_next)
         d2 = _slope(diffusion, model(x_euler, t2), x_euler, t2, clip_x0)[2]
         return _x_of(xbar + (sigma_next - sigma) * (d + d2) / 2, sigma_next, xt.dtype), x0.to(xt.dtype)
-    step.extra_calls = lambda timesteps: len(timesteps) - 1  # a second call on every step but the last
     return step
 
 # %% ../nbs/12_solvers.ipynb #af2396ac
 def dpmpp_2m_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
+                  timesteps: Sequence[int] | None = None, # the steps of the run (the step remembers the last one it took)
                   clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data; Lu et al.'s thresholding, simplified)
-                 ) -> StepFn:
+                 ) -> Step:
     "DPM-Solver++(2M), @eq-dpmpp-2m (Lu et al. 2022, Algorithm 2): multistep in lambda = -log sigma; one per sampling run."
-    prev = {}  # lambda and x_0 estimate of the previous step
-    def step(eps, xt, t, t_next, generator):
+    prev = {}  # lambda and x_0 estimate of the previous step of this run
+    def step(eps, xt, t, t_next, generator, model):
         xbar, sigma, _, x0 = _slope(diffusion, eps, xt, t, clip_x0)
-        if t_next < 0:
-            prev.clear()
-            return x0.to(xt.dtype), x0.to(xt.dtype)
+        if t_next < 0: return x0.to(xt.dtype), x0.to(xt.dtype)
         sigma_next = _sigma_at(diffusion, t_next, xt)
         lam, h = -sigma.log(), (sigma / sigma_next).log()
         D = x0
@@ -89,7 +89,7 @@ KARRAS_RHO = 7.0 # Karras et al. 2022, eq. 5 and their Table 1
 
 def _nearest_steps(diffusion: GaussianDiffusion, sigmas: Tensor) -> list[int]:
     "Distinct decreasing step indices, each the one whose log sigma is nearest to the decreasing target `sigmas`, from T-1 to 0."
-    log_s, K, out = sigma_of(diffusion.alpha_bar).log(), len(sigmas), []
+    log_s, K, out = sigma_of(diffusion).log(), len(sigmas), []
     for k, target in enumerate(sigmas.log()):
         i = int((log_s - target).abs().argmin())
         out.append(max(min(i, out[-1] - 1 if out else diffusion.T - 1), K - 1 - k))  # below the last one, room for the rest
@@ -100,7 +100,7 @@ def logsnr_timesteps(diffusion: GaussianDiffusion, # the process (its alpha_bar)
                     ) -> list[int]: # K step indices, decreasing, T-1 first and 0 last (for K > 1)
     "K steps uniform in lambda = -log sigma (log-SNR) between the last and the first step."
     _check_steps(diffusion.T, K)
-    s = sigma_of(diffusion.alpha_bar)
+    s = sigma_of(diffusion)
     return _nearest_steps(diffusion, torch.linspace(s[-1].log(), s[0].log(), K, dtype=torch.float64).exp())
 
 def karras_timesteps(diffusion: GaussianDiffusion, # the process (its alpha_bar)
@@ -109,17 +109,13 @@ def karras_timesteps(diffusion: GaussianDiffusion, # the process (its alpha_bar)
                     ) -> list[int]: # K step indices, decreasing, T-1 first and 0 last (for K > 1)
     "K steps at Karras et al.'s sigmas, @eq-karras-sigmas, between the last and the first step."
     _check_steps(diffusion.T, K)
-    s_max, s_min = sigma_of(diffusion.alpha_bar)[[-1, 0]]
+    s_max, s_min = sigma_of(diffusion)[[-1, 0]]
     frac = torch.linspace(0, 1, K, dtype=torch.float64)
     return _nearest_steps(diffusion, (s_max ** (1 / rho) + frac * (s_min ** (1 / rho) - s_max ** (1 / rho))) ** rho)
 
 # %% ../nbs/12_solvers.ipynb #0ac8e093
-def _ode_solver(make: callable, name: str):
-    "A `SAMPLERS` factory (diffusion, eta, clip_x0) -> step for an ODE solver, refusing an eta."
-    def factory(diffusion, eta, clip_x0):
-        if eta != 0: raise ValueError(f"the {name} sampler solves the probability-flow ODE and has no eta (DDIM's); got eta = {eta}")
-        return make(diffusion, clip_x0)
-    return factory
+HEUN = Sampler('heun', heun_step, calls=lambda timesteps: 2 * len(timesteps) - 1) # Karras et al. (2022), Algorithm 1: 2K - 1 calls for K steps
+DPMPP_2M = Sampler('dpmpp-2m', dpmpp_2m_step) # Lu et al. (2022), DPM-Solver++(2M): one call a step
 
-SAMPLERS.update({'heun': _ode_solver(heun_step, 'heun'), 'dpmpp-2m': _ode_solver(dpmpp_2m_step, 'dpmpp-2m')})
-SPACINGS.update({'logsnr': logsnr_timesteps, 'karras': karras_timesteps})
+SAMPLERS = {s.name: s for s in (DDPM, DDIM, HEUN, DPMPP_2M)} # every sampler, by the name the command line takes
+SPACINGS = {'even': even_timesteps, 'strided': strided_timesteps, 'logsnr': logsnr_timesteps, 'karras': karras_timesteps} # every spacing, by name

@@ -14,20 +14,20 @@ from tqdm import tqdm
 from .core import default_device, patch
 from .schedules import beta_schedule
 from .diffusion import GaussianDiffusion, VAR_TYPES
-from .samplers import draw_samples
-from .guidance import drop_labels, given, class_rows
-from .objectives import Objective, ImportanceSampler, LOSSES, as_eps, objective_losses
+from .samplers import draw_samples, given, DDPM
+from .guidance import drop_labels, class_rows
+from .objectives import Objective, ImportanceSampler, LOSSES, LearnedVariance, as_eps, objective_losses
 from .data import get_dataset, items, random_hflip, save_grid, save_points
 from .unet import PRESETS, PRESET_MODELS, count_params, padded_size
+from .checkpoints import CHECKPOINT_FORMAT, CheckpointError, atomic_write, remove_stale_tmp, save_checkpoint, load_checkpoint, checkpoints
+from .threads import CpuThreads
 
 # %% auto #0
-__all__ = ['RESUMABLE_FIELDS', 'CONDS', 'TRAIN_VAR_TYPES', 'PRECISIONS', 'DEFAULT_PRESETS', 'CHECKPOINT_FORMAT', 'PAPER_WARMUP',
-           'SHORT_RUN_WARMUP', 'BUSY_WINDOW', 'THREADS_EVERY', 'RUN_FILES', 'TrainConfig', 'TrainError',
-           'CheckpointError', 'TrainingDiverged', 'TrainingInterrupted', 'objective', 'model_spec', 'make_model',
-           'warmup_steps', 'lr_at', 'ema_decay_at', 'ema_update', 'step_generator', 'batch_indices', 'remove_stale_tmp',
-           'save_checkpoint', 'load_checkpoint', 'checkpoints', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16',
-           'uses_channels_last', 'busy_elsewhere', 'choose_threads', 'set_cpu_threads', 'CpuThreads', 'Trainer',
-           'saved_config', 'resume_settings', 'ensure_run']
+__all__ = ['RESUMABLE_FIELDS', 'CONDS', 'TRAIN_VAR_TYPES', 'PRECISIONS', 'DEFAULT_PRESETS', 'PAPER_WARMUP', 'SHORT_RUN_WARMUP',
+           'RUN_FILES', 'TrainConfig', 'TrainError', 'TrainingDiverged', 'TrainingInterrupted', 'objective',
+           'run_process', 'run_variance', 'model_spec', 'make_model', 'warmup_steps', 'lr_at', 'ema_decay_at',
+           'ema_update', 'step_generator', 'batch_indices', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16',
+           'uses_channels_last', 'Trainer', 'saved_config', 'resume_settings', 'ensure_run']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -73,13 +73,10 @@ CONDS = (None, 'class') # what a run can be conditioned on
 TRAIN_VAR_TYPES = VAR_TYPES + ('learned',) # the reverse variances a run can train with ('analytic' is estimated afterwards)
 PRECISIONS = ('auto', 'fp32', 'bf16')
 DEFAULT_PRESETS = {'digits': 'digits', 'mnist': 'mnist', 'fashion-mnist': 'mnist', 'cifar10': 'ddpm-cifar10'}
-CHECKPOINT_FORMAT = 'ddpm_lit-checkpoint-v1'
 
 # %% ../nbs/08_train.ipynb #1223bde0
 class TrainError(RuntimeError):
     "A problem with a run's inputs or files, explained in one message."
-class CheckpointError(TrainError):
-    "A checkpoint that is missing, truncated, modified, unsafe or of another kind."
 class TrainingDiverged(TrainError):
     "The loss stopped being finite."
 class TrainingInterrupted(KeyboardInterrupt):
@@ -98,6 +95,14 @@ def objective(cfg: TrainConfig) -> Objective:
     "The run's `Objective` (objectives chapter): what its network predicts and the loss it trains, refused with the reason if it makes no sense."
     try: return Objective(cfg.pred, cfg.loss, cfg.weighting, cfg.var_type == 'learned', cfg.min_snr_gamma, cfg.t_sampling)
     except ValueError as e: raise TrainError(str(e)) from None
+
+def run_process(cfg: TrainConfig) -> GaussianDiffusion:
+    "The run's process: its schedule and fixed variance (a learned-variance run keeps beta_t, used only where its variance output is dropped)."
+    return GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type if cfg.var_type in VAR_TYPES else 'fixed_large')
+
+def run_variance(cfg: TrainConfig) -> LearnedVariance | None:
+    "What the samplers and the bound take as the run's own variance: `LearnedVariance()` for var_type 'learned', else None (the process's)."
+    return LearnedVariance() if cfg.var_type == 'learned' else None
 
 def _check_config(cfg: TrainConfig):
     "Refuse settings that cannot work, or that would silently compute something else, with the reason."
@@ -219,86 +224,11 @@ def batch_indices(n: int, # items in the data set
     perms = {e: torch.randperm(n, generator=torch.Generator().manual_seed(_seed(seed, e, 1))) for e in epochs}
     return torch.stack([perms[int(p) // n][int(p) % n] for p in pos]) if len(epochs) > 1 else perms[epochs[0]][pos % n]
 
-# %% ../nbs/08_train.ipynb #9b3d92a9
-_TMP_FILE = re.compile(r'^\..+\.tmp(\d+)(\.\w+)?$')  # what `_atomic_write` writes first: .NAME.tmpPID.SUFFIX
-
-def _atomic_write(path: Path, write):
-    "Call write(tmp_path), then rename tmp_path to path; the temporary name keeps the suffix, so writers can tell the format."
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-
-def _alive(pid: int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
-def remove_stale_tmp(folder: str | Path) -> list[Path]:
-    "Delete the temporary files that killed writers left in `folder` (those whose process is gone); returns them."
-    stale = [p for p in Path(folder).iterdir() if (m := _TMP_FILE.match(p.name)) and p.is_file()
-             and (int(m[1]) != os.getpid() and not _alive(int(m[1])))]
-    for p in stale: p.unlink()
-    return stale
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
-# %% ../nbs/08_train.ipynb #cd633cdf
-def save_checkpoint(state: dict, # tensors, state dicts and plain Python values
-                    path: str | Path, # destination `.pt` file
-                   ) -> Path:
-    "Write `state` atomically, then its SHA-256 record `path.sha256`."
-    path = Path(path)
-    _atomic_write(path, lambda tmp: torch.save(state, tmp))
-    digest = _sha256(path)
-    _atomic_write(path.with_name(path.name + '.sha256'), lambda tmp: tmp.write_text(f"{digest}  {path.name}\n"))
-    return path
-
-# %% ../nbs/08_train.ipynb #aca2f881
-def load_checkpoint(path: str | Path, # a `.pt` file written by `save_checkpoint`
-                    map_location='cpu', # where to put the tensors
-                    format: str = CHECKPOINT_FORMAT, # the kind of file expected
-                   ) -> dict:
-    "Load a checkpoint safely (weights only), after checking it against its SHA-256 record."
-    path = Path(path)
-    if not path.is_file(): raise CheckpointError(f"no checkpoint file at {path}")
-    record = path.with_name(path.name + '.sha256')
-    if record.exists():
-        want = record.read_text().split()[0] if record.read_text().strip() else ''
-        if _sha256(path) != want:
-            raise CheckpointError(f"{path} does not match its SHA-256 record ({record.name}): the file was truncated or modified; "
-                                  "resume from an earlier checkpoint or retrain")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        try: unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        except Exception: unsafe = []  # not even a readable archive
-        if unsafe: raise CheckpointError(f"refusing to load {path}: it holds Python objects ({', '.join(unsafe[:3])}) that a weights-only "
-                                         "load refuses, since unpickling them could run code") from None
-        raise CheckpointError(f"refusing to load {path}: it is truncated, corrupt or not a PyTorch checkpoint ({type(e).__name__})") from None
-    if not record.exists(): warnings.warn(f"{path} has no {record.name} record; it was loaded without an integrity check")
-    if not isinstance(state, dict) or state.get('format') != format:
-        found = state.get('format') if isinstance(state, dict) else type(state).__name__
-        raise CheckpointError(f"{path} is not a ddpm_lit training checkpoint (its format is {found!r}, expected {format!r})")
-    return state
-
-# %% ../nbs/08_train.ipynb #cf048053
-def checkpoints(run_dir: str | Path) -> list[Path]:
-    "The checkpoints of a run folder, oldest first."
-    return sorted(Path(run_dir).glob('ckpt-*.pt'))
-
 # %% ../nbs/08_train.ipynb #c24af27b
 def load_run(ckpt: str | Path, # a run folder or a `ckpt-*.pt` file
              ema: bool = True, # the EMA weights (default) or the raw weights
              device: str | torch.device | None = None, # default: cuda if available, else cpu
-            ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # network, diffusion, settings, {'path', 'step', 'data_shape', 'classes'}
+            ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # network, diffusion, settings, {'path', 'step', 'data_shape', 'classes', 'var_type', 'variance'}
     "Load a trained network and its diffusion from a run folder or checkpoint file."
     p = Path(ckpt)
     if p.is_dir():
@@ -310,9 +240,10 @@ def load_run(ckpt: str | Path, # a run folder or a `ckpt-*.pt` file
     model = make_model(state['preset'], state['model_kwargs'])
     model.load_state_dict(state['ema' if ema else 'model'])
     dev = torch.device(device) if device else default_device()
-    diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(dev)
+    diffusion = run_process(cfg).to(dev)
     model = as_eps(model.to(dev).eval().requires_grad_(False), diffusion, cfg.pred)  # an x0- or v-predictor, seen as the eps-predictor every sampler takes
-    return model, diffusion, cfg, {'path': str(p), 'step': state['step'], 'data_shape': tuple(state['data_shape']), 'classes': state.get('classes')}
+    return model, diffusion, cfg, {'path': str(p), 'step': state['step'], 'data_shape': tuple(state['data_shape']), 'classes': state.get('classes'),
+                                   'var_type': cfg.var_type, 'variance': run_variance(cfg)}  # `variance`: what samplers and the bound take for a learned one
 
 # %% ../nbs/08_train.ipynb #fea9bb77
 @dataclass
@@ -373,78 +304,6 @@ def uses_channels_last(cfg: TrainConfig, # the run's settings (`channels_last`, 
     if len(shape) != 3: return False  # points, not images
     if cfg.channels_last is not None: return cfg.channels_last
     return shape[-1] >= 16 and not (device.type == 'cpu' and uses_bf16(cfg.precision, device))
-
-# %% ../nbs/08_train.ipynb #7e56720d
-BUSY_WINDOW = 0.3 # seconds over which other work's CPU use is measured at start-up
-THREADS_EVERY = 20.0 # seconds between re-measurements while a command runs
-
-def _cpu_busy(cpus: set[int], stat: str = '/proc/stat') -> float:
-    "Seconds that the CPUs `cpus` have spent busy since boot, from /proc/stat (all but idle and iowait)."
-    total = 0
-    with open(stat) as f:
-        for line in f:
-            name, *v = line.split()
-            if name[:3] == 'cpu' and name[3:].isdigit() and int(name[3:]) in cpus:
-                v = [int(x) for x in v[:8]]
-                total += sum(v) - v[3] - v[4]
-    return total / os.sysconf('SC_CLK_TCK')
-
-def _own_cpu() -> float: return sum(os.times()[:2])  # this process's CPU seconds (user + system)
-
-def busy_elsewhere(seconds: float = BUSY_WINDOW, # how long to watch
-                   busy=None, # () -> busy CPU seconds of the usable CPUs; default: from /proc/stat
-                   own=_own_cpu, # () -> this process's CPU seconds
-                   clock=time.monotonic, sleep=time.sleep,
-                  ) -> float: # CPUs kept busy by other work, on average over the window
-    "How many of this process's CPUs other work keeps busy, measured over `seconds` (this process's own use subtracted)."
-    busy = busy or (lambda cpus=os.sched_getaffinity(0): _cpu_busy(cpus))
-    b0, own0, t0 = busy(), own(), clock()
-    sleep(seconds)
-    b1, own1, t1 = busy(), own(), clock()
-    return max(0.0, ((b1 - b0) - (own1 - own0)) / (t1 - t0))
-
-def choose_threads(cores: int, # CPUs this process may run on
-                   busy: float, # of those, how many other work keeps busy
-                  ) -> int:
-    "Intra-op threads for a machine with `cores` usable CPUs of which `busy` are taken: the free ones, at least 1."
-    return max(1, cores - int(busy + 0.5))
-
-def set_cpu_threads(env: dict | None = None, # the environment to read OMP_NUM_THREADS from; default: os.environ
-                   ) -> dict: # 'n', the threads set, and 'text', how they were chosen
-    "Set torch's intra-op threads: as OMP_NUM_THREADS says when it is set, else the usable cores that other work leaves free."
-    env = os.environ if env is None else env
-    if env.get('OMP_NUM_THREADS'):
-        return {'n': torch.get_num_threads(), 'auto': False, 'text': f"intra-op threads: {torch.get_num_threads()}, as OMP_NUM_THREADS says"}
-    cores = len(os.sched_getaffinity(0))
-    try: busy = busy_elsewhere()
-    except (OSError, ValueError): busy = 0.0  # no /proc/stat: not Linux
-    n = choose_threads(cores, busy)
-    torch.set_num_threads(n)
-    return {'n': n, 'auto': True, 'text': f"intra-op threads: {n} ({cores} usable cores, {busy:.1f} busy with other work; re-measured as it runs; OMP_NUM_THREADS overrides)"}
-
-class CpuThreads:
-    "Keeps torch's intra-op threads at the cores other work leaves free, re-measured from /proc/stat every `every` seconds."
-    def __init__(self, every: float = THREADS_EVERY, # seconds between measurements
-                 busy=None, own=_own_cpu, clock=time.monotonic): # readers, as in `busy_elsewhere` (injectable for tests)
-        self.cores = len(os.sched_getaffinity(0))
-        self.every, self.own, self.clock = every, own, clock
-        self.busy = busy or (lambda cpus=os.sched_getaffinity(0): _cpu_busy(cpus))
-        self.mark = (self.busy(), self.own(), self.clock())
-    def update(self) -> int | None:
-        "Once `every` seconds have passed, set the threads from other work's busy cores since the last time; returns the count then."
-        now = (self.busy(), self.own(), self.clock())
-        (b0, o0, t0), (b1, o1, t1) = self.mark, now
-        if t1 - t0 < self.every: return None
-        self.mark = now
-        n = choose_threads(self.cores, max(0.0, ((b1 - b0) - (o1 - o0)) / (t1 - t0)))
-        if n != torch.get_num_threads(): torch.set_num_threads(n)
-        return n
-    def wrap(self, model):
-        "`model`, updating the threads (when due) before each call."
-        def net(*args):  # (x_t, t), or (x_t, t, y) for a class-conditional network
-            self.update()
-            return model(*args)
-        return net
 
 # %% ../nbs/08_train.ipynb #77287625
 class Trainer:
@@ -576,7 +435,7 @@ def _build(self: Trainer):
     self.channels_last = uses_channels_last(cfg, dev, self.shape)
     if self.channels_last: self.model.to(memory_format=torch.channels_last); self.ema.to(memory_format=torch.channels_last)
     self.opt = torch.optim.Adam(self.model.parameters(), lr=lr_at(cfg, 0), fused=dev.type in ('cuda', 'cpu'))
-    self.diffusion = GaussianDiffusion(beta_schedule(cfg.schedule, cfg.T), cfg.var_type).to(dev)
+    self.diffusion = run_process(cfg).to(dev)
     self.objective = objective(cfg)
     self.t_sampler = ImportanceSampler(cfg.T) if cfg.t_sampling == 'importance' else None
     self.net = self.model
@@ -607,7 +466,7 @@ def _load_state(self: Trainer, state: dict):
 def _write_config(self: Trainer):
     info = {'config': asdict(self.cfg), 'preset': self.preset, 'model_kwargs': self.model_kwargs, 'parameters': count_params(self.model),
             'data_shape': list(self.shape), 'classes': self.classes, 'world_size': self.dist.world, 'torch': torch.__version__}
-    _atomic_write(self.out / 'config.json', lambda tmp: tmp.write_text(json.dumps(info, indent=1, default=str) + '\n'))
+    atomic_write(self.out / 'config.json', lambda tmp: tmp.write_text(json.dumps(info, indent=1, default=str) + '\n'))
 
 @patch
 def save(self: Trainer) -> Path | None:
@@ -667,10 +526,10 @@ def save_samples(self: Trainer, path: str | Path | None = None) -> Path:
     images = len(self.shape) == 3
     y = class_rows(self.cfg.n_samples, len(self.classes)) if self.classes else None  # a conditional run: one row per class
     x = draw_samples(self.diffusion, as_eps(self.ema, self.diffusion, self.cfg.pred), len(y) if y is not None else self.cfg.n_samples, self.shape, batch_size=self.cfg.n_samples,
-                     seed=self.cfg.seed, labels=y, clip_x0=images, device=self.dist.device, progress=self.progress)
+                     seed=self.cfg.seed, labels=y, sampler=DDPM, clip_x0=images, device=self.dist.device, progress=self.progress, variance=run_variance(self.cfg))
     ncol = len(y) // len(self.classes) if y is not None else None
-    if images: _atomic_write(path, lambda tmp: save_grid(x, tmp, scale=max(1, 64 // self.shape[-1]), ncol=ncol))
-    else: _atomic_write(path, lambda tmp: save_points(x, tmp, title=f"step {self.step}"))
+    if images: atomic_write(path, lambda tmp: save_grid(x, tmp, scale=max(1, 64 // self.shape[-1]), ncol=ncol))
+    else: atomic_write(path, lambda tmp: save_points(x, tmp, title=f"step {self.step}"))
     return path
 
 # %% ../nbs/08_train.ipynb #55b2ec6c
@@ -685,7 +544,7 @@ def _trim_metrics(self: Trainer):
     p = self.out / 'metrics.jsonl'
     if not (self.dist.main and p.exists()): return
     rows = [l for l in p.read_text().splitlines() if l.strip() and json.loads(l)['step'] <= self.step]
-    _atomic_write(p, lambda tmp: tmp.write_text(''.join(r + '\n' for r in rows)))
+    atomic_write(p, lambda tmp: tmp.write_text(''.join(r + '\n' for r in rows)))
 
 @patch
 def _check_finite(self: Trainer, loss_sum: Tensor, n: int) -> float:

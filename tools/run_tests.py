@@ -302,7 +302,11 @@ def run_jobs(jobs, n_workers):
     running, tot = {}, dict(passed=0, failed=0, skipped=0)
     while queue or running:
         while queue and len(running) < n_workers:
-            j = queue.pop(0); running[j.name] = (j, _start(j))
+            j = queue.pop(0)
+            try: running[j.name] = (j, _start(j))
+            except (Exception, SystemExit) as e:  # e.g. a mutant whose string no longer occurs once in its notebook
+                print(f"FAIL  {j.name}: could not start: {e}", flush=True)
+                tot['failed'] += 1; j.info['s'] = 0.0
         time.sleep(0.2)
         for name, (j, p) in list(running.items()):
             if p.poll() is None: continue
