@@ -4,13 +4,15 @@
 
 # %% ../nbs/07a_checkpoints.ipynb #5c3db40f
 from __future__ import annotations
-import hashlib, os, re, warnings
+import hashlib, os, re, socket, time, warnings
+try: import fcntl  # advisory locks (POSIX)
+except ImportError: fcntl = None
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'CheckpointError', 'atomic_write', 'remove_stale_tmp', 'save_checkpoint', 'load_checkpoint',
-           'checkpoints']
+__all__ = ['CHECKPOINT_FORMAT', 'LOCK_FILE', 'CheckpointError', 'atomic_write', 'remove_stale_tmp', 'save_checkpoint',
+           'load_checkpoint', 'checkpoints', 'RunFolderLocked', 'RunLock']
 
 # %% ../nbs/07a_checkpoints.ipynb #21e4ddde
 CHECKPOINT_FORMAT = 'ddpm_lit-checkpoint-v1' # the `format` entry of every training checkpoint
@@ -94,3 +96,62 @@ def load_checkpoint(path: str | Path, # a `.pt` file written by `save_checkpoint
 def checkpoints(run_dir: str | Path) -> list[Path]:
     "The checkpoints of a run folder, oldest first."
     return sorted(Path(run_dir).glob('ckpt-*.pt'))
+
+# %% ../nbs/07a_checkpoints.ipynb #34a6e964
+LOCK_FILE = '.lock' # in a run folder: locked (flock) by the process that trains into it, and naming that process
+
+class RunFolderLocked(RuntimeError):
+    "The run folder is locked by another process (it is training into it now), or cannot be locked here."
+
+def _holder(fd: int, wait: float = 2.0) -> str:
+    "Who holds the lock, as the holder wrote it into the lock file (it does so right after its first checks: wait that long)."
+    for _ in range(int(wait / 0.05) + 1):
+        who = os.pread(fd, 500, 0).decode(errors="replace").strip()
+        if who: return who
+        time.sleep(0.05)
+    return "a process that has not written its name"
+
+class RunLock:
+    "An exclusive advisory lock on a run folder (`flock` on its `.lock`), taken without waiting; the operating system releases it when its process ends."
+    def __init__(self, folder: str | Path): # the run folder (it must exist)
+        self.folder, self.fd, self.created = Path(folder), None, False
+        self.path = self.folder / LOCK_FILE
+
+    def acquire(self) -> RunLock:
+        "Take the lock, or refuse at once, naming the process that holds it. Writes nothing (`note` does)."
+        if fcntl is None:
+            warnings.warn("this platform has no flock: the run folder is not protected against a second writer")
+            return self
+        while True:
+            try: fd, self.created = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
+            except FileExistsError: fd, self.created = os.open(self.path, os.O_RDWR), False
+            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                who = _holder(fd); os.close(fd)
+                raise RunFolderLocked(f"the run folder {self.folder} is locked by {who}: that process is training into it, and two writers "
+                                      "would mix their files; wait for it to end (or stop it), or train into another --out") from None
+            except OSError as e:
+                os.close(fd)
+                raise RunFolderLocked(f"cannot lock the run folder {self.folder} ({e.strerror or e}): its file system may not support locks "
+                                      "(some network file systems do not); if no other process trains into it, pass --no-lock") from None
+            try:
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino: break  # the file we locked is still the folder's lock file
+            except FileNotFoundError: pass
+            os.close(fd)  # its holder removed it while we waited for it: lock the new one
+        self.fd = fd
+        return self
+
+    def note(self):
+        "Write who holds the lock (process id, host, time) into the lock file, for a refused process to report."
+        if self.fd is None: return
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"process {os.getpid()} on host {socket.gethostname()} (since {time.strftime('%Y-%m-%d %H:%M:%S')})\n".encode(), 0)
+
+    def release(self, remove: bool = False): # remove: delete the lock file too, if this lock created it (a refusal leaves no trace)
+        "Give the lock back (closing the file releases it)."
+        if self.fd is None: return
+        if remove and self.created: self.path.unlink(missing_ok=True)  # still locked: anyone who opened it re-checks it
+        os.close(self.fd); self.fd = None
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release(remove=True)

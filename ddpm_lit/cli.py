@@ -10,12 +10,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES, TRAIN_VAR_TYPES, CONDS, PRECISIONS, load_run, resume_settings, saved_config
-from .checkpoints import CheckpointError
+from .checkpoints import CheckpointError, RunLock, RunFolderLocked
 from .threads import set_cpu_threads, CpuThreads
 from .samplers import draw_samples, SAMPLE_PRECISIONS, Counted, plan
 from .solvers import SAMPLERS, SPACINGS
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
-from . import metrics
+from . import metrics, __version__
+from .metrics import as_saved
 from .guidance import guided, class_rows, balanced_labels, class_label
 from .diffusion import VAR_TYPES, GaussianDiffusion
 from .objectives import PREDICTIONS, WEIGHTINGS, T_SAMPLINGS, VARIANCES, estimate_gamma, EpsOnly, LearnedVariance, AnalyticVariance, with_variance
@@ -23,8 +24,8 @@ from .schedules import SCHEDULES
 from .unet import PRESETS
 
 # %% auto #0
-__all__ = ['ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'as_saved',
-           'draw', 'analytic_gamma', 'choose_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval',
+__all__ = ['ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'draw',
+           'analytic_gamma', 'choose_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval',
            'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
@@ -108,6 +109,7 @@ def _train_parser(sub):
     opt(io, '--channels-last', 'channels-last feature maps; default: for images of 16x16 or more, except bf16 on the CPU', action=argparse.BooleanOptionalAction)
     opt(io, '--device', 'cpu, cuda, cuda:1, ...; default: cuda if available')
     io.add_argument('--no-progress', action='store_true', help='no progress bars')
+    io.add_argument('--no-lock', action='store_true', help='do not lock the run folder (only where its file system has no locks, and no other process trains into it)')
     p.set_defaults(func=cmd_train)
 
 # %% ../nbs/10_cli.ipynb #69fc501d
@@ -145,7 +147,9 @@ def _adaptive_threads() -> CpuThreads | None:
 def cmd_train(a: argparse.Namespace) -> int:
     "`ddpm_lit train`: train a new run, or continue one with --resume; returns the exit status."
     out = Path(a.out) if a.out else default_out(a.dataset or TrainConfig.dataset)
-    trainer = Trainer(_run_config(a, out), out, resume=a.resume, progress=not a.no_progress, threads=_adaptive_threads())
+    if out.is_dir() and not a.no_lock and int(os.environ.get('RANK', '0')) == 0:
+        with RunLock(out): pass  # a folder another process trains into is refused before its settings are even read
+    trainer = Trainer(_run_config(a, out), out, resume=a.resume, progress=not a.no_progress, threads=_adaptive_threads(), lock=not a.no_lock)
     cfg = trainer.cfg
     if trainer.dist.main:
         print(f"training {trainer.preset} ({sum(p.numel() for p in trainer.model.parameters()):,} parameters) on {cfg.dataset} "
@@ -162,12 +166,13 @@ def cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/10_cli.ipynb #42dce07c
-def _sampling_args(p):
+def _sampling_args(p, several: bool):
+    "The flags `sample` and `eval` share; `several`: eval, which takes several step counts and weights, one FID each."
     p.add_argument('--ckpt', required=True, help='a run folder (its newest checkpoint) or a ckpt-*.pt file')
     p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (with fewer than T --steps, the respaced chain of '
                    'Nichol & Dhariwal); ddim: Song et al.; heun (2 network calls a step), dpmpp-2m (1): ODE solvers of Karras et al. and Lu et al.')
-    p.add_argument('--steps', type=_ints, default=None, help='sampling steps, 1..T; eval takes several, e.g. 5,10,20, '
-                   'one FID each; default: T')
+    p.add_argument('--steps', type=_ints, default=None, help='sampling steps, 1..T' + ('; several, e.g. 5,10,20, give one FID each' if several else '')
+                   + '; default: T')
     p.add_argument('--spacing', default=None, choices=list(SPACINGS), help="which steps: even (uniform in t), strided (Song et al.'s code), "
                    "logsnr (uniform in log-SNR), karras (Karras et al., rho = 7); default: the sampler's own")
     p.add_argument('--eta', type=float, default=0.0, help='DDIM eta in [0, 1] (ddim only)')
@@ -179,7 +184,7 @@ def _sampling_args(p):
     p.add_argument('--precision', default='fp32', choices=list(SAMPLE_PRECISIONS), help='bf16: the network under bf16 autocast (fast on GPUs and CPUs with bf16 instructions)')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1, ...; default: cuda if available')
     p.add_argument('--guidance', type=_floats, default=(0.0,), help='class-conditional runs: guidance weight w >= 0 of Ho & Salimans '
-                   '(0: the conditional model; diffusers\' guidance_scale is w + 1); eval takes several, e.g. 0,1,3 (default: 0)')
+                   '(0: the conditional model; diffusers\' guidance_scale is w + 1)' + ('; several, e.g. 0,1,3, give one FID each' if several else '') + ' (default: 0)')
     p.add_argument('--var', default=None, choices=list(VARIANCES), help="reverse variance of the ddpm sampler and of bits/dim: fixed_large (beta), "
                    "fixed_small (beta~), learned (a run trained with --var-type learned), or analytic (Bao et al.'s optimum, estimated "
                    "from --analytic-n training images and cached beside the checkpoint); default: the run's own")
@@ -187,8 +192,11 @@ def _sampling_args(p):
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
 
 def _sample_parser(sub):
-    p = sub.add_parser('sample', help='draw samples from a trained run', formatter_class=_Help)
-    _sampling_args(p)
+    p = sub.add_parser('sample', help='draw samples from a trained run', formatter_class=_Help, description=(
+        "Draw --n samples from a trained run (its folder's newest checkpoint, or a checkpoint file) and write them as a PNG grid, or "
+        "an .npz of uint8 images (arr_0, N x H x W x C). The sampler (Algorithm 2, DDIM, or an ODE solver), its steps and spacing, and "
+        "the reverse variance are flags; for a class-conditional run, a class and a guidance weight. The same --seed gives the same samples."))
+    _sampling_args(p, several=False)
     p.add_argument('--n', type=int, default=64, help='number of samples')
     p.add_argument('--class', dest='cls', default=None, help='class-conditional runs: the class to sample, by index or name; '
                    'default: a grid with one row per class (--n rounded down to whole rows)')
@@ -207,10 +215,6 @@ def _check_n(n: int, name: str = '--n'):
     if n < 1: raise ValueError(f"{name} must be a positive integer; got {n}")
 
 # %% ../nbs/10_cli.ipynb #5fd579d3
-def as_saved(x: torch.Tensor) -> torch.Tensor:
-    "Samples as `ddpm_lit sample` writes them: images clamped to [-1, 1] and quantized to the 256 levels of a PNG; points as they are."
-    return from_uint8(to_uint8(x)) if x.ndim == 4 else x
-
 def _spacing_name(sampler) -> str:
     "The name of a sampler's own spacing."
     return next(k for k, f in SPACINGS.items() if f is sampler.spacing)
@@ -309,8 +313,12 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
 # %% ../nbs/10_cli.ipynb #d0b381e6
 def _eval_parser(sub):
-    p = sub.add_parser('eval', help='measure a trained run: test bits/dim and FID', formatter_class=_Help)
-    _sampling_args(p)
+    p = sub.add_parser('eval', help='measure a trained run: test bits/dim and FID', formatter_class=_Help, description=(
+        "Measure a trained run: test bits/dim, the full T-step variational bound on the test split (with its standard error), and the "
+        "FID of --n samples taken exactly as `sample` saves them, against the train split, with the offline feature network (digits, "
+        "MNIST, Fashion-MNIST) or Inception (torch-fidelity). Several --steps or --guidance values give one FID each; a class-conditional "
+        "run also gets the offline classifier's accuracy on its samples. Prints a summary; --out writes everything as JSON."))
+    _sampling_args(p, several=True)
     p.add_argument('--metrics', default='bpd,fid', help='comma-separated: bpd, fid')
     p.add_argument('--n', type=int, default=1000, help='samples for FID')
     p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim; default: the whole test split')
@@ -394,11 +402,12 @@ def cmd_eval(a: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/10_cli.ipynb #578e81df
-USER_ERRORS = (TrainError, CheckpointError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)
+USER_ERRORS = (TrainError, CheckpointError, RunFolderLocked, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)
 
 def build_parser() -> argparse.ArgumentParser:
     "The `ddpm_lit` argument parser with its three commands."
     p = argparse.ArgumentParser(prog='ddpm_lit', description='Denoising diffusion probabilistic models, literate and tested.')
+    p.add_argument('--version', action='version', version=f"ddpm_lit {__version__}")
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
     _train_parser(sub); _sample_parser(sub); _eval_parser(sub)
     return p

@@ -11,13 +11,13 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from tqdm import tqdm
 from .diffusion import GaussianDiffusion
-from .data import get_dataset, data_root
+from .data import get_dataset, data_root, to_uint8, from_uint8
 from .checkpoints import save_checkpoint, load_checkpoint, CheckpointError
 
 # %% auto #0
 __all__ = ['FEATURE_DIM', 'FEATURE_RECIPES', 'FEATURE_NET_VERSION', 'FEATURE_NET_FORMAT', 'test_nll', 'categorical_bpd',
            'frechet_distance', 'feature_stats', 'fid_from_features', 'FeatureNet', 'train_feature_net', 'feature_net',
-           'features', 'class_accuracy', 'inception_fid']
+           'features', 'class_accuracy', 'as_saved', 'inception_fid']
 
 # %% ../nbs/09_metrics.ipynb #7a2c4620
 @torch.no_grad()
@@ -170,6 +170,12 @@ def class_accuracy(net: FeatureNet, # a trained classifier, e.g. from `feature_n
     pred = torch.cat([net(x[i:i + batch_size].float().cpu()).argmax(1) for i in range(0, len(x), batch_size)])
     hit, labels = (pred == labels.cpu()).double(), labels.cpu()
     return {'all': hit.mean().item(), 'per_class': [hit[labels == c].mean().item() if (labels == c).any() else None for c in range(num_classes)]}
+
+# %% ../nbs/09_metrics.ipynb #d0cdc80d
+def as_saved(x: Tensor, # samples: images `(N, C, H, W)`, or points `(N, D)`
+            ) -> Tensor: # the same, as `ddpm_lit sample` writes them
+    "Samples as saved: images clamped to [-1, 1] and quantized to the 256 levels of a PNG; points as they are."
+    return from_uint8(to_uint8(x)) if x.ndim == 4 else x
 
 # %% ../nbs/09_metrics.ipynb #8887af7e
 def inception_fid(samples: Tensor, # generated images in [-1, 1], `(N, 3, H, W)`

@@ -19,7 +19,7 @@ from .guidance import drop_labels, class_rows
 from .objectives import Objective, ImportanceSampler, LOSSES, LearnedVariance, as_eps, objective_losses
 from .data import get_dataset, items, random_hflip, save_grid, save_points
 from .unet import PRESETS, PRESET_MODELS, count_params, padded_size
-from .checkpoints import CHECKPOINT_FORMAT, CheckpointError, atomic_write, remove_stale_tmp, save_checkpoint, load_checkpoint, checkpoints
+from .checkpoints import CHECKPOINT_FORMAT, CheckpointError, atomic_write, remove_stale_tmp, save_checkpoint, load_checkpoint, checkpoints, RunLock, RunFolderLocked, LOCK_FILE
 from .threads import CpuThreads
 
 # %% auto #0
@@ -314,20 +314,24 @@ class Trainer:
                  dataset=None, # a data set object to use instead of `cfg.dataset` (e.g. in tests)
                  progress: bool = True, # show progress bars (rank 0)
                  threads: CpuThreads | None = None, # adapts the CPU threads to other work while training (the command line's choice)
+                 lock: bool = True, # hold the run folder's lock until `fit` ends (`RunLock`); False only where the file system has no locks
                 ):
         _check_config(cfg)
         self.out, self.progress, self.threads = Path(out), progress, threads
         self.dist = setup_distributed(cfg.device)
         created = _prepare_folder(self.out)  # a file or an unwritable place is refused before any work
+        self._lock = self._take_lock(lock)  # one writer per run folder, before anything of the run is read or written
         try:
             saved, state = self._saved_run() if resume else (self._refuse_existing_run(), None)
             self.cfg = self._settle_config(cfg, saved)
+            if self._lock: self._lock.note()  # the folder is this run's: say so in the lock file, before the slow work
             self._load_data(dataset)
             self._build()
             self.step, self.last_ckpt = 0, None
             if state is not None: self._load_state(state)
         except BaseException:
-            if created and not any(self.out.iterdir()): self.out.rmdir()  # leave no empty folder behind a refusal
+            self._release_lock(remove=True)  # a refused trainer leaves no lock file it made
+            if created and not any(self.out.iterdir()): self.out.rmdir()  # nor an empty folder
             raise
         if self.dist.main:
             cleaned = remove_stale_tmp(self.out)
@@ -348,6 +352,31 @@ def _prepare_folder(out: Path) -> bool:
     except OSError as e:
         raise TrainError(f"cannot write the run folder {out} ({e.strerror or e}); choose a writable place for --out") from None
     return created
+
+@patch
+def _agree(self: Trainer, *flags: bool) -> list[bool]:
+    "Each flag, raised if any process raised it (one small all-reduce under DDP), so that every process acts at the same step."
+    if self.dist.world == 1: return list(flags)
+    x = torch.tensor([float(f) for f in flags], device=self.dist.device)
+    dist.all_reduce(x, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in x.tolist()]
+
+@patch
+def _take_lock(self: Trainer, lock: bool) -> RunLock | None:
+    "Rank 0 locks the run folder; every process stops if it could not (one flag, all-reduced under DDP)."
+    held, refused = None, None
+    if lock and self.dist.main:
+        try: held = RunLock(self.out).acquire()
+        except RunFolderLocked as e: refused = e
+    if self._agree(refused is not None)[0]:
+        if held: held.release()
+        raise refused or RunFolderLocked(f"the run folder {self.out} could not be locked by rank 0 of this job; see its message")
+    return held
+
+@patch
+def _release_lock(self: Trainer, remove: bool = False):
+    "Give the run folder's lock back (ending the process does so too); `remove`: and delete the lock file if this trainer made it."
+    if getattr(self, '_lock', None): self._lock.release(remove); self._lock = None
 
 def saved_config(out: str | Path) -> TrainConfig | None:
     "The settings of the run in `out`: from its `config.json`, else its newest checkpoint; None if it holds no run."
@@ -396,7 +425,7 @@ def _saved_run(self: Trainer) -> tuple[TrainConfig | None, dict | None]:
             warnings.simplefilter('ignore')
             state = load_checkpoint(found[-1], map_location='cpu') | {'_path': found[-1]}
         return TrainConfig(**state['config']), state
-    if any(self.out.iterdir()) and not any((self.out / n).exists() for n in RUN_FILES):
+    if any(p.name != LOCK_FILE for p in self.out.iterdir()) and not any((self.out / n).exists() for n in RUN_FILES):
         raise TrainError(f"cannot resume: {self.out} holds no ddpm_lit run")
     return saved_config(self.out), None
 
@@ -556,14 +585,6 @@ def _check_finite(self: Trainer, loss_sum: Tensor, n: int) -> float:
                                "Lower the learning rate (--lr) or check the data for NaN/Inf values.")
     return mean
 
-@patch
-def _agree(self: Trainer, *flags: bool) -> list[bool]:
-    "Each flag, raised if any process raised it (one small all-reduce under DDP), so that every process acts at the same step."
-    if self.dist.world == 1: return list(flags)
-    x = torch.tensor([float(f) for f in flags], device=self.dist.device)
-    dist.all_reduce(x, op=dist.ReduceOp.MAX)
-    return [bool(v) for v in x.tolist()]
-
 class _StopOnSignal:
     "While active, SIGINT (Ctrl-C) and SIGTERM only raise a flag that the training loop reads between steps; a second signal stops at once."
     def __init__(self): self.signum, self.old = None, {}
@@ -580,7 +601,12 @@ class _StopOnSignal:
 # %% ../nbs/08_train.ipynb #7fd80b06
 @patch
 def fit(self: Trainer) -> dict:
-    "Train from the current step to `cfg.steps`, then make sure the final sample grid exists; returns a summary."
+    "Train from the current step to `cfg.steps`, then make sure the final sample grid exists; returns a summary. The run folder's lock is given back when it ends, however it ends."
+    try: return self._fit()
+    finally: self._release_lock()
+
+@patch
+def _fit(self: Trainer) -> dict:
     cfg = self.cfg
     self._trim_metrics()
     start_step, t0, self._saved_at = self.step, time.time(), time.time()

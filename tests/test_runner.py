@@ -50,7 +50,7 @@ def test_changed_files_touch_their_notebooks_and_users():
     names = {p.stem for p in nbs}
     assert {'01_schedules', '02_forward', '05_samplers', '08_train', '10_cli', 'closed_form'} <= names
     assert {'test_bench.py', 'test_packaging.py'} <= {p.name for p in tests} and {'01_schedules', '02_forward'} <= mutants
-    assert not names & {'00_core', '06_data', '07_unet', 'benchmark', 'objectives'}  # they use no schedule
+    assert not names & {'00_core', '06_data', '07_unet', '07a_checkpoints', '07b_threads', 'benchmark'}  # they use no schedule
     # `from . import solvers` (the command line) counts as an import
     assert 'test_bench.py' in {p.name for p in rt.touched(['ddpm_lit/solvers.py'])[1]}
     # the test machinery itself: everything

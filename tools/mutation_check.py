@@ -1,6 +1,9 @@
 """Mutation check: plant a known bug in a notebook (one at a time) and confirm that its checks fail.
 
-Each entry names the notebook, a string that occurs in exactly one of its cells, what replaces it, and the bug.
+Each entry names the notebook, a string that occurs in exactly one of its cells, what replaces it, and the bug. An
+entry that also names a module of the package plants the bug there as well, in a copy of the package that the mutant
+notebook and every process it starts import: for checks that run the package from a subprocess (the command line).
+There the string must occur once in the module; in the notebook it may occur once or not at all.
 `python tools/mutation_check.py` runs every mutant, `python tools/mutation_check.py 12_solvers` those of one
 notebook; `bash tools/test.sh` runs them all too. Each mutant is written next to its notebook as
 `_mut_<name>_<k>.ipynb` (without the export cell, so it never writes into ddpm_lit/; nbdev skips names starting
@@ -12,10 +15,11 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parents[1]
 
 class Mutation(NamedTuple):
-    nb: str    # notebook under nbs/, without .ipynb
-    old: str   # occurs in exactly one cell
+    nb: str    # notebook under nbs/, without .ipynb, whose checks must catch the bug
+    old: str   # occurs in exactly one cell (or, with `module`, in the module once)
     new: str
     what: str  # the bug, in words
+    module: str | None = None  # a module of ddpm_lit to plant the bug in too, for checks that run the package in subprocesses
     @property
     def notebook(self): return f'nbs/{self.nb}.ipynb'
 
@@ -47,6 +51,9 @@ MUTATIONS = [Mutation(*m) for m in [
  ('12_solvers', "r = (lam - prev['lam']) / h", 'r = 1.0', 'DPM-Solver++(2M) with the ratio r = 1 (the equal-step formula on unequal steps)'),
  ('12_solvers', "D = (1 + 1 / (2 * r)) * x0 - 1 / (2 * r) * prev['x0']", "D = (1 + 1 / r) * x0 - 1 / r * prev['x0']", 'DPM-Solver++(2M) extrapolates x_0 a whole step ahead instead of half'),
  ('12_solvers', 'KARRAS_RHO = 7.0', 'KARRAS_RHO = 3.0', 'Karras spacing with rho = 3'),
+ ('12_solvers', "r = (lam - prev['lam']) / h", "r = h / (lam - prev['lam'])", 'DPM-Solver++(2M) with the step ratio inverted (h / h_prev): globally second order, locally first'),
+ ('12_solvers', 'i = int((log_s - target).abs().argmin())', 'i = int((log_s.exp() - target.exp()).abs().argmin())', 'spacings map targets to the nearest sigma instead of the nearest log sigma'),
+ ('12_solvers', 'return _x_of(xbar + (sigma_next - sigma) * (d + d2) / 2, sigma_next, xt.dtype), x0.to(xt.dtype)', 'return _x_of(xbar + (sigma_next - sigma) * d2, sigma_next, xt.dtype), x0.to(xt.dtype)', "Heun steps with the end slope only (no trapezoid)"),
  ('12_solvers', 'calls=lambda timesteps: 2 * len(timesteps) - 1', 'calls=lambda timesteps: 2 * len(timesteps)', "Heun's network calls miscounted (the progress bar's total)"),
  ('13_guidance', 'eps = (1 + w) * cond - w * uncond', 'eps = uncond + w * (cond - uncond)', "guidance weight in the other convention (s = w), so w = 0 is unconditional"),
  ('13_guidance', 'torch.cat([y, torch.full_like(y, null)])', 'torch.cat([y, y])', 'the second half of the doubled call keeps the labels instead of the null label'),
@@ -68,15 +75,36 @@ MUTATIONS = [Mutation(*m) for m in [
  ('14_objectives', 'self.losses[i] = torch.roll(self.losses[i], -1)', 'self.losses[i] = torch.roll(self.losses[i], 1)', 'importance history forgets the newest loss instead of the oldest'),
  ('14_objectives', 'var = lam2 + c ** 2 * (1 - gamma.to(ab))', 'var = lam2 + c ** 2 * gamma.to(ab)', 'analytic variance with Gamma instead of 1 - Gamma'),
  ('14_objectives', 'upper = lam2 + c ** 2 * ab / (1 - ab) * DATA_HALF_RANGE ** 2', 'upper = lam2 + c ** 2 * (1 - ab) / ab * DATA_HALF_RANGE ** 2', 'analytic upper bound with 1/SNR instead of SNR'),
+ ('14_objectives', 'return torch.minimum(torch.maximum(var, fp.posterior_log_variance_clipped.exp()), upper)', 'return torch.maximum(var, fp.posterior_log_variance_clipped.exp())', 'analytic variance without its upper clip'),
+ ('14_objectives', 'upper = lam2 + c ** 2 * ab / (1 - ab) * DATA_HALF_RANGE ** 2', 'upper = lam2 + c ** 2 * ab / (1 - ab) * (2 * DATA_HALF_RANGE) ** 2', 'analytic upper clip with (b - a)^2 instead of ((b - a) / 2)^2'),
+ ('14_objectives', 'torch.minimum(torch.maximum(var, fp.posterior_log_variance_clipped.exp()), upper)', 'torch.minimum(torch.maximum(var, fp.posterior_variance), upper)', 'analytic lower clip 0 at t = 1 (the unclipped beta_tilde)'),
+ ('14_objectives', 't = torch.full((len(x),), i, dtype=torch.long, device=x.device)', 't = torch.full((len(x),), min(i + 1, fp.T - 1), dtype=torch.long, device=x.device)', 'estimate_gamma asks the network one step off'),
  ('14_objectives', 'gamma[i] += mean_flat(eps.double() ** 2).sum().cpu()', 'gamma[i] += mean_flat(eps.double()).pow(2).sum().cpu()', 'Gamma_t from the squared mean of eps instead of its mean square'),
  ('14_objectives', 'eps = eps_from_pred(self.fp, self.pred, p, x, t)', "eps = eps_from_pred(self.fp, 'eps', p, x, t)", 'AsEps passes an x0 or v prediction off as eps'),
  ('08_train', "if self.t_sampler: self.t_sampler.load_state_dict(state['t_sampler'])", 'pass', 'a resumed run forgets the importance sampler'),
+ ('10_cli', '    if lock and self.dist.main:', '    if False and self.dist.main:', 'train without the run folder lock: two writers mix one folder', 'train'),
  ('09_metrics', 'logp = (counts / counts.sum(1, keepdim=True)).log2()', 'logp = (counts / len(train)).log2()', 'categorical baseline forgets the smoothing in its normaliser'),
 ]]
 
 def mutant_path(m: Mutation, k: int) -> Path:
     nb = ROOT / m.notebook
     return nb.parent / f'_mut_{nb.stem}_{k}.ipynb'
+
+def package_path(k: int) -> Path:
+    "Where mutant `k`'s copy of the package goes (a folder to put first on the import path)."
+    return ROOT / '.test-logs' / f'_mut_pkg_{k}'
+
+def write_package(m: Mutation, k: int) -> Path:
+    "A copy of the package with `m.old` replaced in module `m.module`; returns the folder that holds it."
+    import shutil
+    root = package_path(k)
+    if root.exists(): shutil.rmtree(root)
+    shutil.copytree(ROOT / 'ddpm_lit', root / 'ddpm_lit', ignore=shutil.ignore_patterns('__pycache__'))
+    f = root / 'ddpm_lit' / f'{m.module}.py'
+    src = f.read_text()
+    if src.count(m.old) != 1: raise SystemExit(f"mutation_check: {m.what!r}: the string to replace occurs {src.count(m.old)} times in ddpm_lit/{m.module}.py, not once: {m.old!r}")
+    f.write_text(src.replace(m.old, m.new))
+    return root
 
 def write_mutant(m: Mutation, k: int) -> Path:
     "Write mutant `k` beside its notebook: `m.old` replaced in its one cell, the export cell dropped."
@@ -85,7 +113,9 @@ def write_mutant(m: Mutation, k: int) -> Path:
     for c in d['cells']:
         s = ''.join(c['source'])
         if m.old in s: c['source'] = s.replace(m.old, m.new); hits += 1
-    if hits != 1: raise SystemExit(f"mutation_check: {m.what!r}: the string to replace occurs in {hits} cells of {m.notebook}, not in one: {m.old!r}")
+    if hits != 1 and not (m.module and hits == 0):
+        raise SystemExit(f"mutation_check: {m.what!r}: the string to replace occurs in {hits} cells of {m.notebook}, not in one: {m.old!r}")
+    if m.module: write_package(m, k)
     d['cells'] = [c for c in d['cells'] if 'nbdev_export(' not in ''.join(c['source'])]
     p = mutant_path(m, k)
     p.write_text(json.dumps(d))

@@ -135,8 +135,8 @@ def output_text(outputs) -> str:
         else: merged.append((name, text))
     return '\n'.join(f'[{n}]\n{t}' for n, t in merged)
 
-def run_notebook(path: Path, flags: str) -> dict:
-    "Execute `path` with nbdev's `test_nb`, recording every code cell: ran, seconds, error, committed output reproduced."
+def run_notebook(path: Path, flags: str, package: Path | None = None) -> dict:
+    "Execute `path` with nbdev's `test_nb`, recording every code cell: ran, seconds, error, committed output reproduced (`package`: a folder whose ddpm_lit is imported instead)."
     import nbdev.test, execnb.shell
     from nbdev.config import get_config
     committed = {i: c for i, c in enumerate(json.loads(path.read_text())['cells'])}
@@ -166,7 +166,9 @@ def run_notebook(path: Path, flags: str) -> dict:
 
     cfg, t0, shell = get_config(), time.time(), nbdev.test.CaptureShell
     nbdev.test.CaptureShell = RecordingShell
-    try: ok, _ = nbdev.test.test_nb(path, skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), basepath=cfg.config_path)
+    if package:  # the notebook and every process it starts import this copy of the package
+        os.environ['PYTHONPATH'] = os.pathsep.join([str(package), *filter(None, [os.environ.get('PYTHONPATH')])])
+    try: ok, _ = nbdev.test.test_nb(path, skip_flags=cfg.tst_flags.split(), force_flags=flags.split(), basepath=package or cfg.config_path)
     finally: nbdev.test.CaptureShell = shell
     n_code = sum(c['cell_type'] == 'code' for c in committed.values())
     return dict(ok=ok, s=round(time.time() - t0, 2), cells=cells, n_code=n_code)
@@ -225,7 +227,8 @@ def _fork_notebook(job, log):
     try:
         os.dup2(log.fileno(), 1); os.dup2(log.fileno(), 2)
         args = dict(zip(job.cmd[2::2], job.cmd[3::2]))
-        res = run_notebook(Path(args['--notebook']), args['--flags'])
+        m = job.info.get('mutant')
+        res = run_notebook(Path(args['--notebook']), args['--flags'], package=None if m is None or m.module is None else mc_package(job))
         job.result.write_text(json.dumps(res))
         code = 0
     except BaseException:
@@ -233,6 +236,10 @@ def _fork_notebook(job, log):
     finally:
         sys.stdout.flush(); sys.stderr.flush()
         os._exit(code)
+
+def mc_package(job) -> Path:
+    import mutation_check as mc
+    return mc.package_path(job.info['k'])
 
 def _start(job):
     LOGS.mkdir(exist_ok=True)
@@ -251,8 +258,9 @@ def _finish(job, proc) -> dict:
     s = time.time() - job.info['t0']
     job.info['s'] = s
     if job.kind == 'mutant':
-        import mutation_check as mc
+        import mutation_check as mc, shutil
         mc.mutant_path(job.info['mutant'], job.info['k']).unlink(missing_ok=True)
+        shutil.rmtree(mc.package_path(job.info['k']), ignore_errors=True)
     tail = Path(job.info['log']).read_text()[-3000:]
     if job.kind == 'pytest': return _pytest_counts(job, proc.returncode, tail, s)
     res = json.loads(job.result.read_text()) if job.result.exists() else None
