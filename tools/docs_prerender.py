@@ -4,9 +4,11 @@ Quarto runs this file before it renders (`pre-render` in nbs/_quarto.yml), in th
 where `nbdev_docs` has just written the processed notebooks. It rewrites those copies (never the sources in
 nbs/) and needs nothing but the standard library. Running it twice changes nothing more.
 
-1. Equation citations. Authors write `@eq-label` for any equation of any page, in prose, docstrings and
-   docments comments. Quarto resolves a label only within its own page, so a citation of another page's
-   equation becomes a link that reads "Eq. 5 of *Title*" and points at that equation. Quarto numbers a
+1. Equation citations. The notebooks carry their equations numbered and their references as links, the
+   form tools/equations.py writes so that they read well in JupyterLab; `to_quarto` turns them back into
+   Quarto's `{#eq-label}` and, within a page, `@eq-label`. Code (docstrings, docments comments) cites any
+   equation of any page with `@eq-label`. Quarto resolves a label only within its own page, so a citation
+   of another page's equation becomes a link that reads "Eq. 5 of *Title*" and points at that equation. Quarto numbers a
    page's labelled equations 1, 2, ... in order; `label_index` numbers them the same way. Citations of
    the same page are left to Quarto. In code shown on a page (a comment, a printed string), where no link
    can live, a citation becomes plain text: "Eq. 5" or "Eq. 5 of Title". nbval's `# NBVAL_...` markers
@@ -24,85 +26,9 @@ Usage by hand: `python tools/docs_prerender.py [FOLDER]` (default: the current f
 """
 import json, re, sys
 from pathlib import Path
-from typing import NamedTuple
 
-LABEL = re.compile(r'\{#(eq-[A-Za-z0-9_-]+)\}')
-# `@eq-label` or `[@eq-label]` as Pandoc reads a citation: not after a word character, trailing punctuation excluded
-CITE = re.compile(r'(?<![\w@/#])(\[)?@(eq-[A-Za-z0-9_-]*[A-Za-z0-9])(?(1)\])')
-# Markdown code (fenced blocks, inline spans) and display math, which citations never enter
-_CODE = re.compile(r'(```.*?```|`[^`\n]+`)', re.S)
-
-
-class Equation(NamedTuple):
-    page: str    # notebook path relative to the notebooks' folder, '/'-separated
-    number: int  # the number Quarto shows: the label's position among the page's labelled equations
-    title: str   # the page's title
-
-
-def _src(cell): return ''.join(cell.get('source', ''))
-def _lines(text): return text.splitlines(keepends=True)  # how notebooks store text (Quarto needs the list)
-
-
-def notebooks(root):
-    "Notebooks of a docs folder, as nbdev renders them (folders and files starting with '_' or '.' skipped)."
-    root = Path(root)
-    return sorted(p for p in root.rglob('*.ipynb')
-                  if not any(part[0] in '_.' for part in p.relative_to(root).parts))
-
-
-def page_title(nb):
-    "The page title: frontmatter `title:` (a processed notebook) or the first `# ` heading (a source notebook)."
-    for cell in nb['cells']:
-        src = _src(cell)
-        if cell['cell_type'] == 'raw' and (m := re.search(r'^title:\s*(.+(?:\n {2,}.+)*)', src, re.M)):
-            return re.sub(r'\s+', ' ', m.group(1)).strip().strip('"\'')
-        if cell['cell_type'] == 'markdown' and (m := re.match(r'\s*#\s+(.+)', src)):
-            return m.group(1).strip()
-    return ''
-
-
-def labels(nb):
-    "Equation labels defined in a notebook's markdown cells, in order."
-    return [l for c in nb['cells'] if c['cell_type'] == 'markdown' for l in LABEL.findall(_src(c))]
-
-
-def label_index(root):
-    "Map each equation label of the notebooks under `root` to its `Equation`; also return labels defined twice."
-    index, twice = {}, []
-    for p in notebooks(root):
-        nb = json.loads(p.read_text(encoding='utf-8'))
-        page, title = p.relative_to(root).as_posix(), page_title(nb)
-        for i, label in enumerate(labels(nb), 1):
-            if label in index: twice.append(f'{label} ({index[label].page} and {page})')
-            index[label] = Equation(page, i, title)
-    return index, twice
-
-
-def citations(nb):
-    "(label, cell index) for every `@eq-...` citation in a notebook: prose, code, docstrings and comments."
-    out = []
-    for i, c in enumerate(nb['cells']):
-        src = _src(c)
-        if c['cell_type'] == 'markdown': src = _CODE.sub('', src)
-        out += [(m.group(2), i) for m in CITE.finditer(src)]
-    return out
-
-
-def citation_problems(root):
-    "Every citation of a label that no notebook defines, and every label defined twice, as readable lines."
-    index, twice = label_index(root)
-    probs = [f'label defined twice: {t}' for t in twice]
-    for p in notebooks(root):
-        nb = json.loads(p.read_text(encoding='utf-8'))
-        probs += [f'{p.relative_to(root).as_posix()}, cell {i}: @{l} is defined by no notebook'
-                  for l, i in citations(nb) if l not in index]
-    return probs
-
-
-def _rel(target, here):
-    "Relative path from notebook `here` to notebook `target` (both relative to the notebooks' folder)."
-    up = len(Path(here).parts) - 1
-    return '../' * up + target
+from equations import (CITE, _CODE, Equation, _lines, _src, citation_problems, citations, label_index,  # noqa: F401
+                       labels, link, notebooks, page_title, to_quarto)
 
 
 def link_cites(md, here, index, missing):
@@ -111,8 +37,7 @@ def link_cites(md, here, index, missing):
         label = m.group(2)
         eq = index.get(label)
         if eq is None: missing.append(label); return m.group(0)
-        if eq.page == here: return m.group(0)
-        return f'[Eq. {eq.number} of *{eq.title}*]({_rel(eq.page, here)}#{label})'
+        return m.group(0) if eq.page == here else link(label, here, index)
     return ''.join(part if i % 2 else CITE.sub(sub, part) for i, part in enumerate(_CODE.split(md)))
 
 
@@ -329,7 +254,7 @@ def process_nb(nb, here, index, missing, root=None):
     for c in nb['cells']:
         src = _src(c)
         if c['cell_type'] == 'markdown':
-            c['source'] = _lines(link_cites(src, here, index, missing))
+            c['source'] = _lines(link_cites(to_quarto(src, here, index), here, index, missing))
         elif c['cell_type'] == 'code':
             src = _NBVAL.sub('', src)  # nbval's markers are for the tests, not for the reader
             if _fold_figure(c, src, here): src = f'#| code-fold: true\n#| code-summary: "Code for the figure"\n{src}'

@@ -67,14 +67,16 @@ def check_in_step():
         try:
             for label, cmd in [('nbdev_export changes nothing', [BIN / 'nbdev_export']),
                                ('nbdev_clean changes nothing', [BIN / 'nbdev_clean']),
-                               ('README.md is in step with index.ipynb', [sys.executable, 'tools/readme.py'])]:
+                               ('README.md is in step with index.ipynb', [sys.executable, 'tools/readme.py']),
+                               ('notebooks are as JupyterLab saves them (tools/labform.py)', [sys.executable, 'tools/labform.py'])]:
                 r = run(cmd, cwd=tmp, capture=True)
                 diff = _tree_diff(snap, tmp)
                 ok = r.returncode == 0 and not diff
                 if not ok:
                     print(r.stdout)
                     print(f"FAILED: {label}; files it would change: {diff or '(command failed)'}\n"
-                          "  fix: run `nbdev_export && nbdev_clean && python tools/readme.py` and commit the result")
+                          "  fix: run `nbdev_export && nbdev_clean && python tools/readme.py && python tools/labform.py`"
+                          " and commit the result")
                     shutil.rmtree(snap); shutil.copytree(tmp, snap)  # judge the next command on its own
                 results[label] = ok
         finally: shutil.rmtree(snap, ignore_errors=True)
