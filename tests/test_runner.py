@@ -44,7 +44,7 @@ def test_a_notebook_run_records_each_cell(tmp_path):
 def test_changed_files_touch_their_notebooks_and_users():
     nbs, tests, mutants = rt.touched(['nbs/tutorials/solvers.ipynb'])
     assert [p.relative_to(ROOT).as_posix() for p in nbs] == ['nbs/tutorials/solvers.ipynb']
-    assert [p.name for p in tests] == ['test_docs.py'] and mutants == set()
+    assert [p.name for p in tests] == ['test_docs.py', 'test_labform.py'] and mutants == set()  # both read the notebooks
     # a module changes: every notebook and test that imports it, directly or through another module
     nbs, tests, mutants = rt.touched(['nbs/01_schedules.ipynb', 'ddpm_lit/schedules.py'])
     names = {p.stem for p in nbs}
