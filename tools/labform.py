@@ -37,13 +37,10 @@ FOLD = re.compile(r'^#\|\s*code-fold:\s*true\s*$', re.M)
 SUMMARY = re.compile(r'^#\|\s*code-summary:.*$', re.M)
 
 
-def _src(cell): return ''.join(cell.get('source', ''))
-
-
 def fold(cell):
     "A check cell with its summary first and its input hidden; any other cell shown. Return what changed."
     if cell['cell_type'] != 'code': return []
-    src, meta, did = _src(cell), cell.setdefault('metadata', {}), []
+    src, meta, did = equations._src(cell), cell.setdefault('metadata', {}), []
     folded = bool(FOLD.search(src))
     if folded and (m := SUMMARY.search(src)) and not src.startswith(m.group(0)):
         src = m.group(0) + '\n' + src[:m.start()] + src[m.end() + 1:]
