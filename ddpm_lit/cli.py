@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #4bbbbcbe
 from __future__ import annotations
-import argparse, dataclasses, json, math, os, re, sys, time, warnings
+import argparse, dataclasses, inspect, json, math, os, re, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,7 +13,7 @@ from .train import TrainConfig, Trainer, TrainError, TrainingInterrupted, LOSSES
 from .checkpoints import CheckpointError, RunLock, RunFolderLocked
 from .threads import set_cpu_threads, CpuThreads
 from .samplers import draw_samples, SAMPLE_PRECISIONS, Counted, plan
-from .solvers import SAMPLERS, SPACINGS
+from .solvers import SAMPLERS, SPACINGS, KARRAS_CHURN
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics, __version__
 from .metrics import as_saved
@@ -24,9 +24,9 @@ from .schedules import SCHEDULES
 from .unet import PRESETS
 
 # %% auto #0
-__all__ = ['ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out', 'cmd_train', 'draw',
-           'analytic_gamma', 'choose_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval',
-           'build_parser', 'main']
+__all__ = ['SAMPLER_FLAGS', 'ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out',
+           'cmd_train', 'draw', 'analytic_gamma', 'choose_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate',
+           'cmd_eval', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
 def _ints(text: str) -> tuple[int, ...]:
@@ -170,12 +170,20 @@ def _sampling_args(p, several: bool):
     "The flags `sample` and `eval` share; `several`: eval, which takes several step counts and weights, one FID each."
     p.add_argument('--ckpt', required=True, help='a run folder (its newest checkpoint) or a ckpt-*.pt file')
     p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (with fewer than T --steps, the respaced chain of '
-                   'Nichol & Dhariwal); ddim: Song et al.; heun (2 network calls a step), dpmpp-2m (1): ODE solvers of Karras et al. and Lu et al.')
+                   'Nichol & Dhariwal); ddim: Song et al.; heun (2 network calls a step), dpmpp-2m (1): ODE solvers of Karras et al. and Lu et al.; '
+                   "karras-stochastic (2 calls a step: Karras et al.'s Algorithm 2), dpmpp-2m-sde (1): solvers of the reverse SDE. Each on its own "
+                   'spacing unless --spacing says otherwise: ' + ', '.join(f"{n} {_spacing_name(s)}" for n, s in SAMPLERS.items()))
     p.add_argument('--steps', type=_ints, default=None, help='sampling steps, 1..T' + ('; several, e.g. 5,10,20, give one FID each' if several else '')
                    + '; default: T')
     p.add_argument('--spacing', default=None, choices=list(SPACINGS), help="which steps: even (uniform in t), strided (Song et al.'s code), "
                    "logsnr (uniform in log-SNR), karras (Karras et al., rho = 7); default: the sampler's own")
-    p.add_argument('--eta', type=float, default=0.0, help='DDIM eta in [0, 1] (ddim only)')
+    p.add_argument('--eta', type=float, default=None, help='ddim: eta in [0, 1], 0 (deterministic) unless given; dpmpp-2m-sde: weight of the '
+                   'Langevin term in [0, 1], 1 (the reverse SDE) unless given, 0 being the ODE')
+    p.add_argument('--s-churn', type=float, default=None, help=f"karras-stochastic: Karras et al.'s S_churn >= 0 (default {KARRAS_CHURN['s_churn']:g}; 0: Heun's method)")
+    p.add_argument('--s-tmin', type=float, default=None, help=f"karras-stochastic: S_tmin, no churn below this sigma (default {KARRAS_CHURN['s_tmin']:g})")
+    p.add_argument('--s-tmax', type=float, default=None, help=f"karras-stochastic: S_tmax, no churn above this sigma (default {KARRAS_CHURN['s_tmax']:g})")
+    p.add_argument('--s-noise', type=float, default=None, help=f"scale of the fresh noise: karras-stochastic's S_noise ({KARRAS_CHURN['s_noise']:g} unless given), "
+                   "dpmpp-2m-sde's (1 unless given)")
     p.add_argument('--seed', type=int, default=0, help='seeds the one generator that every batch draws from, in order')
     p.add_argument('--batch-size', type=int, default=500, help='samples per batch')
     p.add_argument('--no-ema', action='store_true', help='use the raw weights instead of their EMA')
@@ -219,10 +227,21 @@ def _spacing_name(sampler) -> str:
     "The name of a sampler's own spacing."
     return next(k for k, f in SPACINGS.items() if f is sampler.spacing)
 
+SAMPLER_FLAGS = ('eta', 's_churn', 's_tmin', 's_tmax', 's_noise') # the flags that are a sampler's own options (--s-churn: s_churn)
+
 def _sampler_options(a: argparse.Namespace, sampler, variance) -> dict:
-    "The sampler's own options from the flags: eta for DDIM (refused, by name, for a sampler without one), the variance for the ancestral sampler."
-    if 'eta' not in sampler.options and a.eta != 0: raise ValueError(f"the {sampler.name} sampler has no eta (DDIM's); got --eta {a.eta:g}")
-    return ({'eta': a.eta} if 'eta' in sampler.options else {}) | ({'variance': variance} if 'variance' in sampler.options else {})
+    "The sampler's own options from the flags (each refused, by name, for a sampler without it), and the variance for the ancestral sampler."
+    given = {k: getattr(a, k) for k in SAMPLER_FLAGS if getattr(a, k, None) is not None}
+    if unknown := [k for k in given if k not in sampler.options]:
+        own = [o for o in sampler.options if o in SAMPLER_FLAGS]
+        raise ValueError(f"the {sampler.name} sampler has no {', '.join(unknown)}; got " + ' '.join(f"--{k.replace('_', '-')} {given[k]:g}" for k in unknown)
+                         + (f" (its options: {', '.join('--' + o.replace('_', '-') for o in own)})" if own else " (it takes no options)"))
+    return given | ({'variance': variance} if 'variance' in sampler.options else {})
+
+def _options_used(sampler, options: dict) -> dict:
+    "Every flag option of `sampler` with the value it ran with: the one given, else its step's default."
+    defaults = inspect.signature(sampler.make).parameters
+    return {k: options.get(k, defaults[k].default) for k in sampler.options if k in SAMPLER_FLAGS}
 
 def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, spacing, eta, clip, seed, batch_size, precision, no_progress
          n: int, # how many samples
@@ -247,7 +266,7 @@ def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, spacing, e
                      sampler=sampler, steps=steps, spacing=spacing, clip_x0=images and clip, precision=a.precision, device=next(model.parameters()).device, **options)
     desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'spacing': a.spacing or _spacing_name(sampler), 'steps': steps or diffusion.T,
             'nfe': sampler.calls(plan(diffusion, sampler, steps, spacing)),
-            'eta': a.eta if 'eta' in sampler.options else None, 'var_type': getattr(variance, 'name', diffusion.var_type), 'clip_x0': images and clip, 'precision': a.precision,
+            'eta': _options_used(sampler, options).get('eta'), 'options': _options_used(sampler, options), 'var_type': getattr(variance, 'name', diffusion.var_type), 'clip_x0': images and clip, 'precision': a.precision,
             'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'guidance': w if labels is not None else None, 'seconds': round(time.time() - t0, 2)}
     return as_saved(x), desc
 
@@ -366,7 +385,7 @@ def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
         out.append({'value': fid(x), **({'guidance': w, 'accuracy': accuracy(x)} if C else {}), 'n': len(x),
                     'reference': f"{cfg.dataset} train split ({len(ref)} images)", 'features': kind,
                     'samples': 'as saved: clamped to [-1, 1] and quantized to 256 levels',
-                    'sampler': {k: desc[k] for k in ('sampler', 'spacing', 'steps', 'nfe', 'eta', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']})
+                    'sampler': {k: desc[k] for k in ('sampler', 'spacing', 'steps', 'nfe', 'eta', 'options', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']})
     return out[0] if len(out) == 1 else out
 
 EVALS = {'bpd': eval_bpd, 'fid': eval_fid} # what `ddpm_lit eval --metrics` can measure
@@ -392,7 +411,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
     if 'fid' in res:
         for f in res['fid'] if isinstance(res['fid'], list) else [res['fid']]:
             s = f['sampler']
-            rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {s['sampler']} {s['spacing']} {s['steps']} steps, {s['nfe']} NFE{', ' + s['var_type'] + ' variance' if s['sampler'] == 'ddpm' else ''})"))
+            rows.append(('FID', f"{f['value']:.3f}  (lower is better; n={f['n']} samples vs {f['reference']}; {s['sampler']} {s['spacing']} {s['steps']} steps, {s['nfe']} NFE{''.join(f', {o} {v:g}' for o, v in s['options'].items())}{', ' + s['var_type'] + ' variance' if s['sampler'] == 'ddpm' else ''})"))
             if 'guidance' in f:
                 acc = 'no offline classifier for this data set' if f['accuracy'] is None else f"{f['accuracy']['all']:.3f} of samples classified as the class asked for"
                 rows[-1] = ('FID', rows[-1][1].replace('(lower', f"(guidance w = {f['guidance']:g}; lower")); rows.append(('accuracy', acc))

@@ -40,13 +40,14 @@ def sample_loop(step: Step, # the step function of this run (`Sampler.build`)
                 progress: bool = False, # show a progress bar
                 trajectory: bool = False, # also return every visited state (x_T first) and its x_0 estimate
                ) -> Tensor | tuple[Tensor, Trajectory]: # the final state x_0 (and the trajectory)
-    "Run a sampler: call the network once per step index and let `step` produce the next state."
-    traj = Trajectory([], [], [])
+    "Run a sampler: call the network once per step index and let `step` produce the next state (after its `churn`, if it has one)."
+    traj, churn = Trajectory([], [], []), getattr(step, 'churn', None)
     for k, i in enumerate(tqdm(timesteps, desc='sampling', disable=not progress)):
         t = torch.full((x.shape[0],), int(i), dtype=torch.long, device=x.device)
         t_next = int(timesteps[k + 1]) if k + 1 < len(timesteps) else -1
+        if churn is not None: x, t = churn(x, t, generator)  # a stochastic step first moves the state up to a noisier step
         x_next, pred_x0 = step(model(x, t), x, t, t_next, generator, model)
-        if trajectory: traj.t.append(int(i)); traj.xt.append(x.cpu()); traj.pred_x0.append(pred_x0.cpu())
+        if trajectory: traj.t.append(int(t[0])); traj.xt.append(x.cpu()); traj.pred_x0.append(pred_x0.cpu())
         x = x_next
     return (x, traj) if trajectory else x
 
