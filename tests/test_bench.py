@@ -134,3 +134,39 @@ def test_objectives_bench_end_to_end(tmp_path):
 def test_objectives_bench_every_row(tmp_path):
     "All five rows, as `python bench/objectives.py` makes them."
     objectives_bench(tmp_path)
+
+@pytest.fixture(scope='module')
+def tiny_run(tmp_path_factory):
+    "A 3-step run of a tiny network with T = 60 on the digits, for the samplers benchmark."
+    out = tmp_path_factory.mktemp('samplers') / 'run'
+    run('-m', 'ddpm_lit', 'train', '--dataset', 'digits', '--steps', '3', '--T', '60', '--n-samples', '4', '--ch', '8', '--ch-mult', '1,2',
+        '--num-res-blocks', '1', '--attn', '', '--out', out, '--no-progress')
+    return out
+
+def test_samplers_bench_tiny(tiny_run, tmp_path):
+    "bench/samplers.py on the tiny run: every row of the grid and of the extras, with its command, in the JSON and the table."
+    import samplers
+    run(ROOT / 'bench/samplers.py', '--run', tiny_run, '--n', '8', '--nfe', '10,20,60', '--jobs', '1', '--out', tmp_path / 'out')
+    res = json.loads((tmp_path / 'out' / 'samplers.json').read_text())
+    rows = res['rows']
+    want = sorted((label, k) for label, flags, ks in samplers.tasks([10, 20, 60], True) for k in ks)
+    assert sorted((r['label'], r['steps']) for r in rows) == want
+    for r in rows:
+        assert r['n'] == 8 and r['nfe'] == (2 * r['steps'] - 1 if r['sampler'] in samplers.TWO_CALLS else r['steps'])
+        assert r['command'].startswith(f"ddpm_lit eval --ckpt {tiny_run} --metrics fid --n 8 --steps {r['steps']}")
+    main = {r['sampler']: r['spacing'] for r in rows if r['label'] in samplers.NAMES.values()}
+    assert main == {'ddpm': 'even', 'ddim': 'even', 'dpmpp-2m': 'logsnr', 'heun': 'karras', 'dpmpp-2m-sde': 'logsnr', 'karras-stochastic': 'karras'}
+    assert sorted({r['options']['s_churn'] for r in rows if r['sampler'] == 'karras-stochastic'}) == [1, 2, 4, 8, 80]
+    md = (tmp_path / 'out' / 'samplers.md').read_text()
+    assert md.count('\n| ') == 1 + len(rows) and len(res['goals']) == 2 and all(g in md for g in res['goals'])
+
+def test_samplers_bench_confirm_tiny(tiny_run, tmp_path):
+    "--confirm on the tiny run: each setting sampled by `ddpm_lit sample` (T = 60 in place of 1000), scored whole and in disjoint 500s."
+    import samplers
+    run(ROOT / 'bench/samplers.py', '--run', tiny_run, '--confirm', '--confirm-n', '1000', '--jobs', '1', '--out', tmp_path / 'out')
+    res = json.loads((tmp_path / 'out' / 'samplers-confirm.json').read_text())
+    assert sorted((r['sampler'], r['steps']) for r in res['rows']) == sorted({(s, min(k, 60)) for _, s, k in samplers.CONFIRM})
+    for r in res['rows']:
+        assert r['n'] == 1000 and len(r['fid_500']) == 2 and min(r['fid_500']) <= r['fid_500_mean'] <= max(r['fid_500'])
+        assert r['nfe'] == (2 * r['steps'] - 1 if r['sampler'] in samplers.TWO_CALLS else r['steps'])
+    assert (tmp_path / 'out' / 'samplers-confirm.md').read_text().count('\n| ') == 1 + len(res['rows'])
