@@ -18,7 +18,7 @@ not measured again.
 FID on 500 samples moves a lot with the draw. `--confirm` draws `--confirm-n` samples (seed 0, batches of 500) for each
 setting the goals compare, with `ddpm_lit sample --out x.npz` (exactly what eval scores), and reports the FID of all
 of them and of each disjoint 500 (their mean and spread say how far apart two n = 500 figures can be by chance).
-Results: `--out`/samplers-confirm.json and samplers-confirm.md.
+Results: `--out`/samplers-confirm.json and samplers-confirm.md (with `--seed N`: samplers-confirm-seedN.*, a second draw).
 """
 from __future__ import annotations
 import argparse, json, os, platform, re, statistics, subprocess, sys, tempfile, time
@@ -59,7 +59,7 @@ def measure(label: str, flags: list[str], counts: list[int], a) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = ['eval', '--ckpt', str(a.run), '--metrics', 'fid', '--n', str(a.n), '--steps', ','.join(map(str, counts)), *flags]
         t0 = time.time()
-        subprocess.run([sys.executable, '-m', 'ddpm_lit', *cmd, '--no-progress', '--out', f'{tmp}/r.json'], check=True,
+        subprocess.run([sys.executable, '-m', 'ddpm_lit', *cmd, '--no-progress', '--out', f'{tmp}/r.json'], check=True, cwd=ROOT,
                        env={**os.environ, 'OMP_NUM_THREADS': '1'}, stdout=subprocess.DEVNULL)
         fids = json.loads(Path(f'{tmp}/r.json').read_text())['fid']
     fids = fids if isinstance(fids, list) else [fids]
@@ -103,8 +103,8 @@ def confirm_one(label: str, sampler: str, steps: int, a) -> dict:
     from ddpm_lit import metrics
     from ddpm_lit.data import from_uint8, get_dataset, items
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = ['sample', '--ckpt', str(a.run), '--n', str(a.confirm_n), '--sampler', sampler, '--steps', str(steps)]
-        out = subprocess.run([sys.executable, '-m', 'ddpm_lit', *cmd, '--out', f'{tmp}/x.npz', '--no-progress'], check=True,
+        cmd = ['sample', '--ckpt', str(a.run), '--n', str(a.confirm_n), '--sampler', sampler, '--steps', str(steps), '--seed', str(a.seed)]
+        out = subprocess.run([sys.executable, '-m', 'ddpm_lit', *cmd, '--out', f'{tmp}/x.npz', '--no-progress'], check=True, cwd=ROOT,
                              env={**os.environ, 'OMP_NUM_THREADS': '1'}, capture_output=True, text=True).stdout
         x = from_uint8(torch.from_numpy(np.load(f'{tmp}/x.npz')['arr_0']).permute(0, 3, 1, 2))
     net, _ = metrics.feature_net('digits')
@@ -121,18 +121,19 @@ def confirm_one(label: str, sampler: str, steps: int, a) -> dict:
 
 def confirm(a):
     "The goals' settings on --confirm-n samples each: samplers-confirm.json and .md."
-    T = json.loads((Path(a.run) / 'config.json').read_text())['config']['T']
+    T = json.loads((ROOT / a.run / 'config.json').read_text())['config']['T']
     settings = sorted({(l, s, min(k, T)) for l, s, k in CONFIRM})  # a run of fewer steps (the tests' toy run): its own T in place of 1000
     t0 = time.time()
     with ThreadPoolExecutor(a.jobs) as pool:
         rows = list(pool.map(lambda c: confirm_one(*c, a), sorted(settings, key=lambda c: -c[2] * (2 if c[1] in TWO_CALLS else 1))))
     rows.sort(key=lambda r: (MAIN.index(r['sampler']), r['nfe']))
-    res = {'what': f"The goals' settings on {a.confirm_n} samples each (seed 0), scored whole and in disjoint 500s", 'run': a.run, 'jobs': a.jobs,
+    res = {'what': f"The goals' settings on {a.confirm_n} samples each (seed {a.seed}), scored whole and in disjoint 500s", 'run': a.run, 'jobs': a.jobs, 'seed': a.seed,
            'machine': f"{CPU}, {os.cpu_count()} CPUs", 'wall_seconds': round(time.time() - t0),
-           'command': 'python bench/samplers.py --confirm', 'rows': rows}
+           'command': 'python bench/samplers.py --confirm' + (f' --seed {a.seed}' if a.seed else ''), 'rows': rows}
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    (out / 'samplers-confirm.json').write_text(json.dumps(res, indent=1) + '\n')
-    (out / 'samplers-confirm.md').write_text(confirm_md(res))
+    name = 'samplers-confirm' + (f'-seed{a.seed}' if a.seed else '')
+    (out / f'{name}.json').write_text(json.dumps(res, indent=1) + '\n')
+    (out / f'{name}.md').write_text(confirm_md(res))
     print(confirm_md(res))
 
 
@@ -147,7 +148,7 @@ def confirm_md(res: dict) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--run', default=str(ROOT / 'runs' / 'digits'), help="the trained run (the README's, trained if missing)")
+    p.add_argument('--run', default='runs/digits', help="the trained run (the README's, trained if missing); relative to the repository")
     p.add_argument('--n', type=int, default=500, help='samples per FID')
     p.add_argument('--nfe', default='10,20,35,50,100,1000', help='network-call budgets of the main grid')
     p.add_argument('--no-extras', action='store_true', help='only the main grid')
@@ -155,9 +156,10 @@ def main(argv=None):
     p.add_argument('--out', default=str(ROOT / 'bench' / 'results'), help='folder for samplers.json and samplers.md')
     p.add_argument('--confirm', action='store_true', help="only the goals' settings again, on --confirm-n samples each")
     p.add_argument('--confirm-n', type=int, default=2000, help='samples per setting with --confirm (a multiple of 500)')
+    p.add_argument('--seed', type=int, default=0, help='with --confirm: the seed of every draw (another seed: another file, samplers-confirm-seedN)')
     a = p.parse_args(argv)
-    if not (Path(a.run) / 'config.json').exists():
-        subprocess.run([sys.executable, '-m', 'ddpm_lit', 'train', '--dataset', 'digits', '--out', a.run, '--no-progress'], check=True)
+    if not (ROOT / a.run / 'config.json').exists():  # (an absolute --run stays itself under ROOT /)
+        subprocess.run([sys.executable, '-m', 'ddpm_lit', 'train', '--dataset', 'digits', '--out', a.run, '--no-progress'], check=True, cwd=ROOT)
     if a.confirm: return confirm(a)
     nfes = [int(k) for k in a.nfe.split(',')]
     todo = sorted(tasks(nfes, not a.no_extras), key=lambda t: -sum(t[2]) * (2 if any(s in t[1] for s in TWO_CALLS) else 1))  # longest first
