@@ -176,8 +176,8 @@ def _autocast_bf16(model, device: torch.device):
 # %% ../nbs/05_samplers.ipynb #603c0a4f
 def _check_sampler(sampler) -> Sampler:
     if not isinstance(sampler, Sampler):
-        raise ValueError(f"sampler must be a Sampler (ddpm_lit.samplers.DDPM or DDIM, ddpm_lit.solvers.HEUN or DPMPP_2M; "
-                         f"ddpm_lit.solvers.SAMPLERS names them all); got {sampler!r}")
+        raise ValueError(f"sampler must be a Sampler (ddpm_lit.samplers.DDPM or DDIM; the solvers chapter's HEUN, DPMPP_2M, "
+                         f"KARRAS_STOCHASTIC, DPMPP_2M_SDE; ddpm_lit.solvers.SAMPLERS names them all); got {sampler!r}")
     return sampler
 
 def plan(diffusion: GaussianDiffusion,
@@ -191,7 +191,7 @@ def plan(diffusion: GaussianDiffusion,
 def sample(diffusion: GaussianDiffusion,
            model: Callable[[Tensor, Tensor], Tensor], # the network, called as model(x_t, t) -> eps prediction
            shape: Sequence[int], # shape of the batch to draw, `(B, ...)`
-           sampler: Sampler = DDPM, # `DDPM` (Algorithm 2; respaced for steps < T), `DDIM`, or a solver of the solvers chapter (`HEUN`, `DPMPP_2M`)
+           sampler: Sampler = DDPM, # `DDPM` (Algorithm 2; respaced for steps < T), `DDIM`, or a solver of the solvers chapter (`HEUN`, `DPMPP_2M`, `KARRAS_STOCHASTIC`, `DPMPP_2M_SDE`)
            steps: int | None = None, # steps, 1..T (default T)
            spacing: Callable[[GaussianDiffusion, int], list[int]] | None = None, # (diffusion, K) -> step indices, e.g. `strided_timesteps`; default: the sampler's
            clip_x0: bool = False, # clip predicted x_0 to [-1, 1] (image data)
@@ -201,7 +201,7 @@ def sample(diffusion: GaussianDiffusion,
            progress: bool = False, # show a progress bar
            trajectory: bool = False, # also return the trajectory
            precision: str = 'fp32', # 'fp32', or 'bf16': the network runs under bf16 autocast (the sampler's arithmetic stays in `dtype`)
-           **options, # the sampler's own options: `eta` (DDIM), `variance` (DDPM)
+           **options, # the sampler's own options (`Sampler.options`): `eta` (DDIM), `variance` (DDPM), `s_churn`... (Karras et al.'s)
           ) -> Tensor | tuple[Tensor, Trajectory]:
     "Draw samples from the reverse process of `diffusion` with the network `model`."
     timesteps = plan(diffusion, sampler, steps, spacing)
@@ -249,7 +249,7 @@ def draw_samples(diffusion: GaussianDiffusion,
                  device: torch.device | str | None = None, # as `sample`
                  dtype: torch.dtype = torch.float32, # as `sample`
                  precision: str = 'fp32', # as `sample`
-                 **options, # the sampler's own options: `eta` (DDIM), `variance` (DDPM)
+                 **options, # as `sample`
                 ) -> Tensor: # `(n, *item_shape)`, on the CPU
     "Draw `n` samples in batches from one generator seeded once: with `n <= batch_size` this is `sample` with that seed."
     _check_sampler(sampler)

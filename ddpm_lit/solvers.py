@@ -67,6 +67,11 @@ def heun_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
     return step
 
 # %% ../nbs/12_solvers.ipynb #af2396ac
+def _lambda_step(diffusion: GaussianDiffusion, sigma: Tensor, t_next: int, like: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    "sigma at t_next, lambda = -log sigma_t, and the step h = lambda_next - lambda_t of an exponential integrator, float64."
+    sigma_next = _sigma_at(diffusion, t_next, like)
+    return sigma_next, -sigma.log(), (sigma / sigma_next).log()
+
 def dpmpp_2m_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
                   timesteps: Sequence[int] | None = None, # the steps of the run (the step remembers the last one it took)
                   clip_x0: bool = False, # clip the predicted x_0 to [-1, 1] (image data; Lu et al.'s thresholding, simplified)
@@ -76,8 +81,7 @@ def dpmpp_2m_step(diffusion: GaussianDiffusion, # the process (its alpha_bar)
     def step(eps, xt, t, t_next, generator, model):
         xbar, sigma, _, x0 = _slope(diffusion, eps, xt, t, clip_x0)
         if t_next < 0: return x0.to(xt.dtype), x0.to(xt.dtype)
-        sigma_next = _sigma_at(diffusion, t_next, xt)
-        lam, h = -sigma.log(), (sigma / sigma_next).log()
+        sigma_next, lam, h = _lambda_step(diffusion, sigma, t_next, xt)
         D = x0
         if prev:
             r = (lam - prev['lam']) / h
@@ -129,8 +133,7 @@ def dpmpp_2m_sde_step(diffusion: GaussianDiffusion, # the process (its alpha_bar
     def step(eps, xt, t, t_next, generator, model):
         xbar, sigma, _, x0 = _slope(diffusion, eps, xt, t, clip_x0)
         if t_next < 0: return x0.to(xt.dtype), x0.to(xt.dtype)
-        sigma_next = _sigma_at(diffusion, t_next, xt)
-        lam, h = -sigma.log(), (sigma / sigma_next).log()
+        sigma_next, lam, h = _lambda_step(diffusion, sigma, t_next, xt)
         D = x0 + h / (2 * (lam - prev['lam'])) * (x0 - prev['x0']) if prev else x0  # 1/(2r) = h / (2 h_prev)
         prev.update(lam=lam, x0=x0)
         out = sigma_next / sigma * torch.exp(-eta * h) * xbar - torch.expm1(-(1 + eta) * h) * D
