@@ -12,7 +12,7 @@ import torch
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'LOCK_FILE', 'CheckpointError', 'atomic_write', 'remove_stale_tmp', 'save_checkpoint',
-           'load_checkpoint', 'checkpoints', 'RunFolderLocked', 'RunLock']
+           'load_weights_only', 'load_checkpoint', 'checkpoints', 'RunFolderLocked', 'RunLock']
 
 # %% ../nbs/07a_checkpoints.ipynb #21e4ddde
 CHECKPOINT_FORMAT = 'ddpm_lit-checkpoint-v1' # the `format` entry of every training checkpoint
@@ -65,6 +65,19 @@ def save_checkpoint(state: dict, # tensors, state dicts and plain Python values
     return path
 
 # %% ../nbs/07a_checkpoints.ipynb #aca2f881
+def load_weights_only(path: str | Path, # a file written by `torch.save`
+                      map_location='cpu', # where to put the tensors
+                     ):
+    "`torch.load` of tensors and plain values only: a file that holds other Python objects (which unpickling could run) is refused, naming them."
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:
+        try: unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except Exception: unsafe = []  # not even a readable archive
+        if unsafe: raise CheckpointError(f"refusing to load {path}: it holds Python objects ({', '.join(unsafe[:3])}) that a weights-only "
+                                         "load refuses, since unpickling them could run code") from None
+        raise CheckpointError(f"refusing to load {path}: it is truncated, corrupt or not a PyTorch checkpoint ({type(e).__name__})") from None
+
 def load_checkpoint(path: str | Path, # a `.pt` file written by `save_checkpoint`
                     map_location='cpu', # where to put the tensors
                     format: str = CHECKPOINT_FORMAT, # the kind of file expected
@@ -78,14 +91,7 @@ def load_checkpoint(path: str | Path, # a `.pt` file written by `save_checkpoint
         if _sha256(path) != want:
             raise CheckpointError(f"{path} does not match its SHA-256 record ({record.name}): the file was truncated or modified; "
                                   "resume from an earlier checkpoint or retrain")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        try: unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        except Exception: unsafe = []  # not even a readable archive
-        if unsafe: raise CheckpointError(f"refusing to load {path}: it holds Python objects ({', '.join(unsafe[:3])}) that a weights-only "
-                                         "load refuses, since unpickling them could run code") from None
-        raise CheckpointError(f"refusing to load {path}: it is truncated, corrupt or not a PyTorch checkpoint ({type(e).__name__})") from None
+    state = load_weights_only(path, map_location)
     if not record.exists(): warnings.warn(f"{path} has no {record.name} record; it was loaded without an integrity check")
     if not isinstance(state, dict) or state.get('format') != format:
         found = state.get('format') if isinstance(state, dict) else type(state).__name__

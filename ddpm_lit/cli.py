@@ -22,11 +22,12 @@ from .diffusion import VAR_TYPES, GaussianDiffusion
 from .objectives import PREDICTIONS, WEIGHTINGS, T_SAMPLINGS, VARIANCES, estimate_gamma, EpsOnly, LearnedVariance, AnalyticVariance, with_variance
 from .schedules import SCHEDULES
 from .unet import PRESETS
+from .interop import load_diffusers, export_diffusers, WEIGHTS_FILES
 
 # %% auto #0
-__all__ = ['SAMPLER_FLAGS', 'ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args', 'default_out',
-           'cmd_train', 'draw', 'analytic_gamma', 'choose_variance', 'cmd_sample', 'eval_bpd', 'eval_fid', 'evaluate',
-           'cmd_eval', 'build_parser', 'main']
+__all__ = ['SAMPLER_FLAGS', 'DIFFUSERS_PREFIX', 'ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args',
+           'default_out', 'cmd_train', 'open_checkpoint', 'draw', 'analytic_gamma', 'choose_variance', 'cmd_sample',
+           'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval', 'cmd_export', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
 def _ints(text: str) -> tuple[int, ...]:
@@ -97,6 +98,8 @@ def _train_parser(sub):
     net.add_argument('--num-res-blocks', type=int, help='residual blocks per level')
     net.add_argument('--attn', type=_ints, help="resolutions with self-attention, e.g. 16 ('' for none)")
     net.add_argument('--dropout', type=float, help='dropout probability in [0, 1)')
+    net.add_argument('--norm-groups', type=int, help="one GroupNorm group count for every layer, dividing every width (diffusers' norm_num_groups; "
+                     "needed to export a run whose widths would get different counts); default: ddpm_lit's rule per width")
     io = p.add_argument_group('bookkeeping (may change on --resume)')
     opt(io, '--ckpt-every', 'write a checkpoint every this many steps (and at the end)', type=int)
     opt(io, '--ckpt-minutes', 'also write one when this many minutes have passed since the last (0: off)', type=float)
@@ -113,7 +116,7 @@ def _train_parser(sub):
     p.set_defaults(func=cmd_train)
 
 # %% ../nbs/10_cli.ipynb #69fc501d
-_NET_FLAGS = {'ch': 'ch', 'ch_mult': 'ch_mult', 'num_res_blocks': 'num_res_blocks', 'attn': 'attn_resolutions', 'dropout': 'dropout'}
+_NET_FLAGS = {'ch': 'ch', 'ch_mult': 'ch_mult', 'num_res_blocks': 'num_res_blocks', 'attn': 'attn_resolutions', 'dropout': 'dropout', 'norm_groups': 'norm_groups'}
 
 def given_settings(a: argparse.Namespace) -> dict:
     "The `TrainConfig` fields that `ddpm_lit train` flags set explicitly (the network flags as the `model` field)."
@@ -168,7 +171,8 @@ def cmd_train(a: argparse.Namespace) -> int:
 # %% ../nbs/10_cli.ipynb #42dce07c
 def _sampling_args(p, several: bool):
     "The flags `sample` and `eval` share; `several`: eval, which takes several step counts and weights, one FID each."
-    p.add_argument('--ckpt', required=True, help='a run folder (its newest checkpoint) or a ckpt-*.pt file')
+    p.add_argument('--ckpt', required=True, help='a run folder (its newest checkpoint), a ckpt-*.pt file, or diffusers:PATH, a diffusers '
+                   'folder (model_index.json, unet/, scheduler/; e.g. google/ddpm-cifar10-32 as downloaded)')
     p.add_argument('--sampler', default='ddpm', choices=list(SAMPLERS), help='ddpm: Algorithm 2 (with fewer than T --steps, the respaced chain of '
                    'Nichol & Dhariwal); ddim: Song et al.; heun (2 network calls a step), dpmpp-2m (1): ODE solvers of Karras et al. and Lu et al.; '
                    "karras-stochastic (2 calls a step: Karras et al.'s Algorithm 2), dpmpp-2m-sde (1): solvers of the reverse SDE. Each on its own "
@@ -243,6 +247,33 @@ def _options_used(sampler, options: dict) -> dict:
     defaults = inspect.signature(sampler.make).parameters
     return {k: options.get(k, defaults[k].default) for k in sampler.options if k in SAMPLER_FLAGS}
 
+DIFFUSERS_PREFIX = 'diffusers:' # --ckpt diffusers:PATH reads a diffusers folder
+
+def open_checkpoint(a: argparse.Namespace, # --ckpt, --no-ema, --device, and eval's --dataset and --data-root
+                   ) -> tuple: # (network, process, settings, description), as `load_run`
+    "What --ckpt names, as `load_run` gives it: a ddpm_lit run or checkpoint, or a diffusers folder (diffusers:PATH)."
+    dataset = getattr(a, 'dataset', None)
+    if a.ckpt.startswith(DIFFUSERS_PREFIX):
+        if a.no_ema: raise ValueError("--no-ema: a diffusers folder holds one set of weights (a ddpm_lit export holds the EMA weights unless exported with --no-ema)")
+        model, diffusion, cfg, info = load_diffusers(Path(a.ckpt[len(DIFFUSERS_PREFIX):]).expanduser(), a.device, dataset)
+    else:
+        model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
+        if dataset not in (None, cfg.dataset): raise ValueError(f"--dataset {dataset}: {info['path']} was trained on {cfg.dataset}; --dataset names the data of a diffusers folder, which does not say")
+    if getattr(a, 'data_root', None): cfg.data_root = a.data_root
+    return model, diffusion, cfg, info
+
+def _weights(a: argparse.Namespace, info: dict) -> str:
+    return 'raw' if a.no_ema else ("the folder's" if info.get('format') == 'diffusers' else 'EMA')
+
+def _data_of(cfg: TrainConfig, info: dict) -> str:
+    "The data set that a measurement needs: the run's own, or the one --dataset names for a diffusers folder."
+    if cfg.dataset is None: raise ValueError(f"{info['path']} does not say what data it was trained on: pass --dataset (e.g. --dataset cifar10 for google/ddpm-cifar10-32)")
+    return cfg.dataset
+
+def _check_shape(x: torch.Tensor, info: dict, cfg: TrainConfig):
+    if tuple(x.shape[1:]) != tuple(info['data_shape']):
+        raise ValueError(f"{cfg.dataset} items have shape {tuple(x.shape[1:])}, but the network of {info['path']} takes {tuple(info['data_shape'])}")
+
 def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, spacing, eta, clip, seed, batch_size, precision, no_progress
          n: int, # how many samples
          model, diffusion, # the trained network and its process (from `load_run`, through `choose_variance`)
@@ -255,7 +286,7 @@ def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, spacing, e
     shape, images = info['data_shape'], len(info['data_shape']) == 3
     sampler = SAMPLERS[a.sampler]
     spacing = SPACINGS[a.spacing] if a.spacing else None
-    clip = (a.sampler == 'ddpm') if a.clip is None else a.clip
+    clip = (a.sampler == 'ddpm' and info.get('clip_x0', True)) if a.clip is None else a.clip  # a diffusers folder says whether it clips
     if a.steps and len(a.steps) > 1: raise ValueError(f"one --steps at a time here; got {','.join(map(str, a.steps))} (eval --metrics fid takes several)")
     steps = a.steps[0] if a.steps else None
     options = _sampler_options(a, sampler, variance)
@@ -267,7 +298,7 @@ def draw(a: argparse.Namespace, # the sampling flags: sampler, steps, spacing, e
     desc = {'checkpoint': info['path'], 'step': info['step'], 'sampler': a.sampler, 'spacing': a.spacing or _spacing_name(sampler), 'steps': steps or diffusion.T,
             'nfe': sampler.calls(plan(diffusion, sampler, steps, spacing)),
             'eta': _options_used(sampler, options).get('eta'), 'options': _options_used(sampler, options), 'var_type': getattr(variance, 'name', diffusion.var_type), 'clip_x0': images and clip, 'precision': a.precision,
-            'weights': 'raw' if a.no_ema else 'EMA', 'seed': a.seed, 'n': n, 'guidance': w if labels is not None else None, 'seconds': round(time.time() - t0, 2)}
+            'weights': _weights(a, info), 'seed': a.seed, 'n': n, 'guidance': w if labels is not None else None, 'seconds': round(time.time() - t0, 2)}
     return as_saved(x), desc
 
 def _guidance(a: argparse.Namespace, cfg: TrainConfig, info: dict) -> tuple[float, ...]:
@@ -286,11 +317,11 @@ ANALYTIC_N = 200 # training images behind each Gamma_t of the analytic variance 
 def analytic_gamma(a: argparse.Namespace, model, diffusion: GaussianDiffusion, cfg: TrainConfig, info: dict) -> torch.Tensor:
     "Gamma_t of the analytic variance for this checkpoint: from its cache file beside the checkpoint, else estimated (and cached)."
     _check_n(a.analytic_n, '--analytic-n')
-    key = {'n': a.analytic_n, 'seed': a.seed, 'weights': 'raw' if a.no_ema else 'EMA', 'T': diffusion.T}
+    key = {'n': a.analytic_n, 'seed': a.seed, 'weights': _weights(a, info), 'T': diffusion.T}
     cache = Path(info['path']).with_suffix('.gamma.json')
     if cache.exists() and (saved := json.loads(cache.read_text())).get('key') == key: return torch.tensor(saved['gamma'], dtype=torch.float64)
     g = torch.Generator().manual_seed(a.seed)
-    train = get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
+    train = get_dataset(_data_of(cfg, info), 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
     x = items(train, torch.randperm(len(train), generator=g)[:a.analytic_n]).to(next(model.parameters()).device)
     gamma = estimate_gamma(diffusion, EpsOnly(model), x, generator=g, batch_size=a.batch_size, progress=not a.no_progress)
     if os.access(cache.parent, os.W_OK): cache.write_text(json.dumps({'key': key, 'gamma': gamma.tolist()}) + '\n')
@@ -313,7 +344,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     out = Path(a.out)
     _check_writable(out, ('.png', '.npz'))
     _check_n(a.n); _check_n(a.batch_size, '--batch-size')
-    model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
+    model, diffusion, cfg, info = open_checkpoint(a)
     ws = _guidance(a, cfg, info)
     model, diffusion, variance = choose_variance(a, model, diffusion, cfg, info)
     if len(ws) > 1: raise ValueError(f"one --guidance at a time here; got {','.join(map(str, ws))} (eval takes several)")
@@ -342,6 +373,9 @@ def _eval_parser(sub):
     p.add_argument('--n', type=int, default=1000, help='samples for FID')
     p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim; default: the whole test split')
     p.add_argument('--out', default=None, help='also write the results to this .json file')
+    p.add_argument('--dataset', default=None, help="for --ckpt diffusers:PATH, the data set the folder's network was trained on "
+                   "(e.g. cifar10); a ddpm_lit run, or a folder that ddpm_lit exported, knows its own")
+    p.add_argument('--data-root', default=None, help='where the mnist/cifar10 files are; default: the run\'s own, else $DDPM_LIT_DATA or ~/.cache/ddpm_lit')
     p.set_defaults(func=cmd_eval)
 
 # %% ../nbs/10_cli.ipynb #60926752
@@ -350,8 +384,9 @@ def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
     if len(info['data_shape']) != 3: raise ValueError("bits/dim is defined for image data on the 256-level grid; this run's data are points")
     _check_n(a.batch_size, '--batch-size')
     if a.n_bpd is not None: _check_n(a.n_bpd, '--n-bpd')
-    test = get_dataset(cfg.dataset, 'test', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
+    test = get_dataset(_data_of(cfg, info), 'test', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
     x = (items(test)[:a.n_bpd] if a.n_bpd else items(test)).to(next(model.parameters()).device)
+    _check_shape(x, info, cfg)
     t0, calls = time.time(), -(-len(x) // a.batch_size) * diffusion.T
     with tqdm(total=calls, unit='call', desc=f"bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
         threads = _adaptive_threads()
@@ -370,7 +405,8 @@ def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
     for K in counts: sampler.build(diffusion, plan(diffusion, sampler, K, spacing), **_sampler_options(a, sampler, variance))  # every count checked before any sampling
     ws, C = _guidance(a, cfg, info), len(info['classes'] or [])
     labels = balanced_labels(a.n, C) if C else None
-    ref = items(get_dataset(cfg.dataset, 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels))
+    ref = items(get_dataset(_data_of(cfg, info), 'train', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels))
+    _check_shape(ref, info, cfg)
     if cfg.dataset in metrics.FEATURE_RECIPES:
         net, finfo = metrics.feature_net(cfg.dataset, root=cfg.data_root, progress=not a.no_progress)  # trained once, then cached
         ref_features = metrics.features(net, ref)
@@ -394,9 +430,9 @@ def evaluate(a: argparse.Namespace) -> dict:
     "The metrics that `ddpm_lit eval` reports, with how each was obtained."
     wanted = [m.strip() for m in a.metrics.split(',') if m.strip()]
     if not wanted or set(wanted) - set(EVALS): raise ValueError(f"--metrics takes {' and/or '.join(EVALS)}; got {a.metrics!r}")
-    model, diffusion, cfg, info = load_run(a.ckpt, ema=not a.no_ema, device=a.device)
+    model, diffusion, cfg, info = open_checkpoint(a)
     model, diffusion, variance = choose_variance(a, model, diffusion, cfg, info)
-    res = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'weights': 'raw' if a.no_ema else 'EMA'}
+    res = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'weights': _weights(a, info)}
     return res | {m: EVALS[m](a, model, diffusion, cfg, info, variance) for m in EVALS if m in wanted}
 
 # %% ../nbs/10_cli.ipynb #e359012c
@@ -404,7 +440,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
     "`ddpm_lit eval`: print (and with --out, write as JSON) a run's test bits/dim and FID; returns the exit status."
     if a.out: _check_writable(Path(a.out), ('.json',))
     res = evaluate(a)
-    rows = [('checkpoint', f"{res['checkpoint']} (step {res['step']}, {res['weights']} weights)")]
+    rows = [('checkpoint', f"{res['checkpoint']} ({'step ' + str(res['step']) if res['step'] is not None else 'a diffusers folder'}, {res['weights']} weights)")]
     if 'bpd' in res:
         b = res['bpd']
         rows.append(('bits/dim (test)', f"{b['value']:.4f} +- {b['se']:.4f}  (n={b['n']}, T={b['T']}, {b['var_type']} variance; prior {b['prior']:.2e}, decoder {b['decoder']:.4f})"))
@@ -420,15 +456,35 @@ def cmd_eval(a: argparse.Namespace) -> int:
     if a.out: Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
     return 0
 
+# %% ../nbs/10_cli.ipynb #748ede5a
+def _export_parser(sub):
+    p = sub.add_parser('export', help='write a run in another format (a diffusers folder)', formatter_class=_Help, description=(
+        "Write a trained run as a diffusers folder that DDPMPipeline.from_pretrained loads: model_index.json, unet/ (config.json and "
+        "the EMA weights as safetensors), scheduler/scheduler_config.json, and a model card (README.md) that says how the run was trained "
+        "and, with --eval, what was measured. OUT must be new or empty; nothing is written unless all of it is."))
+    p.add_argument('--format', required=True, choices=['diffusers'], help='diffusers: UNet2DModel + DDPMScheduler')
+    p.add_argument('run', help='a run folder (its newest checkpoint) or a ckpt-*.pt file')
+    p.add_argument('out', help='the folder to write (new, or empty)')
+    p.add_argument('--no-ema', action='store_true', help='export the raw weights instead of their EMA')
+    p.add_argument('--eval', default=None, help='the JSON that `ddpm_lit eval --out` wrote for the same checkpoint: its figures go into the model card')
+    p.set_defaults(func=cmd_export)
+
+def cmd_export(a: argparse.Namespace) -> int:
+    "`ddpm_lit export`: write a run as a diffusers folder; returns the exit status."
+    out = export_diffusers(a.run, a.out, ema=not a.no_ema, measured=a.eval)
+    print(f"wrote {out}: model_index.json, unet/ (config.json, {WEIGHTS_FILES[0]}), scheduler/scheduler_config.json, README.md; "
+          f"load it with DDPMPipeline.from_pretrained('{out}') or ddpm_lit sample --ckpt diffusers:{out}")
+    return 0
+
 # %% ../nbs/10_cli.ipynb #578e81df
 USER_ERRORS = (TrainError, CheckpointError, RunFolderLocked, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, ImportError)
 
 def build_parser() -> argparse.ArgumentParser:
-    "The `ddpm_lit` argument parser with its three commands."
+    "The `ddpm_lit` argument parser with its four commands."
     p = argparse.ArgumentParser(prog='ddpm_lit', description='Denoising diffusion probabilistic models, literate and tested.')
     p.add_argument('--version', action='version', version=f"ddpm_lit {__version__}")
     sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    _train_parser(sub); _sample_parser(sub); _eval_parser(sub)
+    _train_parser(sub); _sample_parser(sub); _eval_parser(sub); _export_parser(sub)
     return p
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -26,8 +26,8 @@ from .threads import CpuThreads
 __all__ = ['RESUMABLE_FIELDS', 'CONDS', 'TRAIN_VAR_TYPES', 'PRECISIONS', 'DEFAULT_PRESETS', 'PAPER_WARMUP', 'SHORT_RUN_WARMUP',
            'RUN_FILES', 'TrainConfig', 'TrainError', 'TrainingDiverged', 'TrainingInterrupted', 'objective',
            'run_process', 'run_variance', 'model_spec', 'make_model', 'warmup_steps', 'lr_at', 'ema_decay_at',
-           'ema_update', 'step_generator', 'batch_indices', 'load_run', 'Dist', 'setup_distributed', 'uses_bf16',
-           'uses_channels_last', 'Trainer', 'saved_config', 'resume_settings', 'ensure_run']
+           'ema_update', 'step_generator', 'batch_indices', 'load_network', 'load_run', 'Dist', 'setup_distributed',
+           'uses_bf16', 'uses_channels_last', 'Trainer', 'saved_config', 'resume_settings', 'ensure_run']
 
 # %% ../nbs/08_train.ipynb #97881c51
 @dataclass
@@ -225,20 +225,27 @@ def batch_indices(n: int, # items in the data set
     return torch.stack([perms[int(p) // n][int(p) % n] for p in pos]) if len(epochs) > 1 else perms[epochs[0]][pos % n]
 
 # %% ../nbs/08_train.ipynb #c24af27b
-def load_run(ckpt: str | Path, # a run folder or a `ckpt-*.pt` file
-             ema: bool = True, # the EMA weights (default) or the raw weights
-             device: str | torch.device | None = None, # default: cuda if available, else cpu
-            ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # network, diffusion, settings, {'path', 'step', 'data_shape', 'classes', 'var_type', 'variance'}
-    "Load a trained network and its diffusion from a run folder or checkpoint file."
+def load_network(ckpt: str | Path, # a run folder (its newest checkpoint) or a `ckpt-*.pt` file
+                 ema: bool = True, # the EMA weights (default) or the raw weights
+                ) -> tuple[nn.Module, dict, Path]: # the network as trained (on the CPU), the checkpoint's content, its path
+    "The trained network of a run, as built and trained (not yet seen as an eps-predictor), with its checkpoint."
     p = Path(ckpt)
     if p.is_dir():
         found = checkpoints(p)
         if not found: raise CheckpointError(f"{p} holds no checkpoint (ckpt-*.pt); train into it first, or pass a checkpoint file")
         p = found[-1]
     state = load_checkpoint(p)
-    cfg = TrainConfig(**state['config'])
     model = make_model(state['preset'], state['model_kwargs'])
     model.load_state_dict(state['ema' if ema else 'model'])
+    return model, state, p
+
+def load_run(ckpt: str | Path, # a run folder or a `ckpt-*.pt` file
+             ema: bool = True, # the EMA weights (default) or the raw weights
+             device: str | torch.device | None = None, # default: cuda if available, else cpu
+            ) -> tuple[nn.Module, GaussianDiffusion, TrainConfig, dict]: # network, diffusion, settings, {'path', 'step', 'data_shape', 'classes', 'var_type', 'variance'}
+    "Load a trained network and its diffusion from a run folder or checkpoint file."
+    model, state, p = load_network(ckpt, ema)
+    cfg = TrainConfig(**state['config'])
     dev = torch.device(device) if device else default_device()
     diffusion = run_process(cfg).to(dev)
     model = as_eps(model.to(dev).eval().requires_grad_(False), diffusion, cfg.pred)  # an x0- or v-predictor, seen as the eps-predictor every sampler takes

@@ -105,9 +105,15 @@ def num_groups(channels: int, max_groups: int = MAX_GROUPS, min_group_size: int 
     "The largest group count <= `max_groups` that divides `channels` with >= `min_group_size` channels per group (else 1)."
     return max(g for g in range(1, min(max_groups, channels) + 1) if channels % g == 0 and (g == 1 or channels // g >= min_group_size))
 
-def group_norm(channels: int, eps: float = NORM_EPS) -> nn.GroupNorm:
-    "GroupNorm with `num_groups(channels)` groups and the reference code's epsilon."
-    return nn.GroupNorm(num_groups(channels), channels, eps=eps)
+def group_norm(channels: int, eps: float = NORM_EPS,
+               groups: int | None = None, # a fixed group count for every GroupNorm (diffusers' `norm_num_groups`); None: `num_groups(channels)`
+              ) -> nn.GroupNorm:
+    "GroupNorm with `groups` (default: `num_groups(channels)`) groups and the reference code's epsilon."
+    if groups is None: groups = num_groups(channels)
+    elif isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or channels % groups:
+        raise ValueError(f"norm_groups={groups!r} does not divide the {channels} channels of a GroupNorm of this network; choose a "
+                         "group count that divides every width, the decoder's concatenated inputs included (or None: ddpm_lit's rule)")
+    return nn.GroupNorm(groups, channels, eps=eps)
 
 # %% ../nbs/07_unet.ipynb #1b61be6b
 class Dropout(nn.Module):
@@ -131,12 +137,13 @@ class ResBlock(nn.Module):
                  c_out: int, # output channels
                  temb_dim: int, # width of the embedding vector e_t
                  dropout: float = 0.0, # dropout probability before the second convolution
-                 eps: float = NORM_EPS): # GroupNorm epsilon
+                 eps: float = NORM_EPS, # GroupNorm epsilon
+                 groups: int | None = None): # GroupNorm groups (None: `num_groups` of each width)
         super().__init__()
         self.c_in, self.c_out = c_in, c_out
-        self.norm1, self.conv1 = group_norm(c_in, eps), conv3x3(c_in, c_out)
+        self.norm1, self.conv1 = group_norm(c_in, eps, groups), conv3x3(c_in, c_out)
         self.temb_proj = linear(temb_dim, c_out)
-        self.norm2, self.dropout = group_norm(c_out, eps), Dropout(dropout)
+        self.norm2, self.dropout = group_norm(c_out, eps, groups), Dropout(dropout)
         self.conv2 = conv3x3(c_out, c_out, init_scale=0.)
         self.shortcut = conv1x1(c_in, c_out) if c_in != c_out else nn.Identity()
 
@@ -153,12 +160,13 @@ class AttnBlock(nn.Module):
     "Multi-head self-attention over the pixels of a feature map, with a residual connection (@eq-attn)."
     def __init__(self, ch: int, # channels C (tokens are C-dimensional)
                  num_heads: int = 1, # heads; must divide `ch` (the paper uses 1)
-                 eps: float = NORM_EPS): # GroupNorm epsilon
+                 eps: float = NORM_EPS, # GroupNorm epsilon
+                 groups: int | None = None): # GroupNorm groups (None: `num_groups(ch)`)
         super().__init__()
         if num_heads < 1 or ch % num_heads:
             raise ValueError(f"num_heads={num_heads} must be a positive divisor of the {ch} channels of an attention block")
         self.num_heads = num_heads
-        self.norm = group_norm(ch, eps)
+        self.norm = group_norm(ch, eps, groups)
         self.qkv = linear(ch, 3 * ch)
         self.proj_out = linear(ch, ch, init_scale=0.)
 
@@ -247,11 +255,12 @@ class UNet(nn.Module):
                  out_channels: int | None = None, # output channels (default: in_channels)
                  num_heads: int = 1, # attention heads (the paper uses 1)
                  norm_eps: float = NORM_EPS, # GroupNorm epsilon
+                 norm_groups: int | None = None, # one group count for every GroupNorm (diffusers' norm_num_groups); None: `num_groups` of each width
                  num_classes: int | None = None): # classes of a class-conditional network (None: unconditional)
         super().__init__()
         self.config = dict(in_channels=in_channels, ch=ch, ch_mult=tuple(ch_mult), num_res_blocks=num_res_blocks,
                            attn_resolutions=tuple(attn_resolutions), dropout=dropout, image_size=image_size,
-                           out_channels=out_channels, num_heads=num_heads, norm_eps=norm_eps, num_classes=num_classes)
+                           out_channels=out_channels, num_heads=num_heads, norm_eps=norm_eps, norm_groups=norm_groups, num_classes=num_classes)
         self.in_channels, self.out_channels, self.image_size = in_channels, out_channels or in_channels, image_size
         self.resolutions = [padded_size(image_size, len(ch_mult)) // 2 ** i for i in range(len(ch_mult))]
         self._check_config()
@@ -260,9 +269,9 @@ class UNet(nn.Module):
         self.conv_in = conv3x3(in_channels, ch)
         self.down, skips = self._encoder()
         c = skips[-1]
-        self.mid = nn.ModuleDict(dict(res1=self._res(c, c), attn=AttnBlock(c, num_heads, norm_eps), res2=self._res(c, c)))
+        self.mid = nn.ModuleDict(dict(res1=self._res(c, c), attn=AttnBlock(c, num_heads, norm_eps, norm_groups), res2=self._res(c, c)))
         self.up = self._decoder(skips)
-        self.norm_out = group_norm(ch * ch_mult[0], norm_eps)
+        self.norm_out = group_norm(ch * ch_mult[0], norm_eps, norm_groups)
         self.conv_out = conv3x3(ch * ch_mult[0], self.out_channels, init_scale=0.)
 
     def _check_config(self):
@@ -274,11 +283,11 @@ class UNet(nn.Module):
                                  f"its levels run at {self.resolutions}")
 
     def _res(self, c_in, c_out):
-        return ResBlock(c_in, c_out, TEMB_MULT * self.config['ch'], self.config['dropout'], self.config['norm_eps'])
+        return ResBlock(c_in, c_out, TEMB_MULT * self.config['ch'], self.config['dropout'], self.config['norm_eps'], self.config['norm_groups'])
 
     def _attn(self, c, resolution):
         cfg = self.config
-        return AttnBlock(c, cfg['num_heads'], cfg['norm_eps']) if resolution in cfg['attn_resolutions'] else nn.Identity()
+        return AttnBlock(c, cfg['num_heads'], cfg['norm_eps'], cfg['norm_groups']) if resolution in cfg['attn_resolutions'] else nn.Identity()
 
     def _encoder(self):
         "Encoder levels, and the channel counts of the skip stack they push."
