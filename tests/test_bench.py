@@ -172,3 +172,15 @@ def test_samplers_bench_confirm_tiny(tiny_run, tmp_path):
         assert (r['fid_500_mean'], r['fid_500_sd']) == pytest.approx(summary, abs=2e-3)
         assert r['nfe'] == (2 * r['steps'] - 1 if r['sampler'] in samplers.TWO_CALLS else r['steps'])
     assert (tmp_path / 'out' / 'samplers-confirm.md').read_text().count('\n| ') == 1 + len(res['rows'])
+
+def test_bound_cost(tmp_path):
+    "bench/bound_cost.py: each row's rate and hours follow from its seconds per call, and the table shows the JSON's rows."
+    run(ROOT / 'bench/bound_cost.py', '--batches', '1,2', '--repeats', '1', '--out', tmp_path)
+    res = json.loads((tmp_path / 'bound_cost.json').read_text())
+    assert [(r['threads'], r['batch']) for r in res['rows']] == [(t, b) for t in sorted({1, res['machine']['cores']}) for b in (1, 2)]
+    for r in res['rows']:
+        assert r['seconds_per_call'] > 0
+        assert abs(r['images_per_s'] - r['batch'] / r['seconds_per_call']) <= 0.01 * r['images_per_s'] + 0.01  # both rounded
+        assert abs(r['test_set_bound_hours'] - 10_000 * 1000 / r['images_per_s'] / 3600) <= 0.01 * r['test_set_bound_hours'] + 0.1
+    md = (tmp_path / 'bound_cost.md').read_text()
+    assert res['machine']['cpu'] in md and all(f"| {r['threads']} | {r['batch']} | {r['seconds_per_call']} |" in md for r in res['rows'])
