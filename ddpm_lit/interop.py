@@ -314,7 +314,7 @@ def read_diffusers(path: str | Path, # a diffusers folder: model_index.json, une
     sidecar = _json(Path(path) / SIDECAR) if (Path(path) / SIDECAR).is_file() else {}
     return net.eval().requires_grad_(False), diffusion, {**proc, 'unet': kwargs, 'run': sidecar}
 
-# %% ../nbs/15_interop.ipynb #5448a69c
+# %% ../nbs/15_interop.ipynb #525c918b
 def load_diffusers(path: str | Path, # a diffusers folder
                    device: str | torch.device | None = None, # default: cuda if available, else cpu
                    dataset: str | None = None, # the data it was trained on (a folder ddpm_lit wrote says so itself)
@@ -331,7 +331,7 @@ def load_diffusers(path: str | Path, # a diffusers folder
     return model, diffusion, cfg, {'path': str(path), 'step': meta['run'].get('step'), 'data_shape': (C, S, S), 'classes': None, 'var_type': cfg.var_type,
                                    'variance': LearnedVariance() if meta['var_type'] == 'learned' else None, 'clip_x0': meta['clip_x0'], 'format': 'diffusers'}
 
-# %% ../nbs/15_interop.ipynb #2eaede18
+# %% ../nbs/15_interop.ipynb #52bb6908
 def _card(cfg: TrainConfig, state: dict, path: Path, net: UNet, ema: bool, measured: dict | None) -> str:
     "The model card: what the folder holds, how to use it, how it was trained, and what was measured (only what was)."
     rows = [('data set', cfg.dataset), ('optimizer steps', state['step']), ('batch size', cfg.batch_size), ('learning rate', cfg.lr),
@@ -354,7 +354,7 @@ def _card(cfg: TrainConfig, state: dict, path: Path, net: UNet, ema: bool, measu
         card.append(f"- FID {f['value']:.3f} (n = {f['n']} samples against the {f['reference']}; {f['features']}; {s['sampler']}, {s['steps']} steps on the {s['spacing']} spacing, seed {s['seed']})")
     return '\n'.join(card + ["", f"Measured by `ddpm_lit eval` on {measured['checkpoint']} (step {measured['step']}).", ""])
 
-# %% ../nbs/15_interop.ipynb #eb64384f
+# %% ../nbs/15_interop.ipynb #645ae6e3
 def _check_new_folder(out: Path):
     "Refuse a destination that holds anything, or whose parent folder is missing, before any work."
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
