@@ -22,7 +22,6 @@ from .diffusion import VAR_TYPES, GaussianDiffusion
 from .objectives import PREDICTIONS, WEIGHTINGS, T_SAMPLINGS, VARIANCES, estimate_gamma, EpsOnly, LearnedVariance, AnalyticVariance, with_variance
 from .schedules import SCHEDULES
 from .unet import PRESETS
-from .interop import load_diffusers, export_diffusers, WEIGHTS_FILES
 
 # %% auto #0
 __all__ = ['SAMPLER_FLAGS', 'DIFFUSERS_PREFIX', 'ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args',
@@ -254,6 +253,7 @@ def open_checkpoint(a: argparse.Namespace, # --ckpt, --no-ema, --device, and eva
     "What --ckpt names, as `load_run` gives it: a ddpm_lit run or checkpoint, or a diffusers folder (diffusers:PATH)."
     dataset = getattr(a, 'dataset', None)
     if a.ckpt.startswith(DIFFUSERS_PREFIX):
+        from ddpm_lit.interop import load_diffusers  # here, not above: train (and every torchrun worker) imports nothing it does not use
         if a.no_ema: raise ValueError("--no-ema: a diffusers folder holds one set of weights (a ddpm_lit export holds the EMA weights unless exported with --no-ema)")
         model, diffusion, cfg, info = load_diffusers(Path(a.ckpt[len(DIFFUSERS_PREFIX):]).expanduser(), a.device, dataset)
     else:
@@ -471,6 +471,7 @@ def _export_parser(sub):
 
 def cmd_export(a: argparse.Namespace) -> int:
     "`ddpm_lit export`: write a run as a diffusers folder; returns the exit status."
+    from ddpm_lit.interop import export_diffusers, WEIGHTS_FILES
     out = export_diffusers(a.run, a.out, ema=not a.no_ema, measured=a.eval)
     print(f"wrote {out}: model_index.json, unet/ (config.json, {WEIGHTS_FILES[0]}), scheduler/scheduler_config.json, README.md; "
           f"load it with DDPMPipeline.from_pretrained('{out}') or ddpm_lit sample --ckpt diffusers:{out}")
