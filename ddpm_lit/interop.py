@@ -322,6 +322,8 @@ def load_diffusers(path: str | Path, # a diffusers folder
     "A diffusers folder as `load_run` gives a run: eps-predictor, process, settings and a description (`info['step']` is None unless ddpm_lit wrote it)."
     net, diffusion, meta = read_diffusers(path)
     run = {k: v for k, v in meta['run'].get('config', {}).items() if k in TrainConfig.__dataclass_fields__}
+    if dataset and run.get('dataset') not in (None, dataset):
+        raise DiffusersFormatError(f"{path} holds a ddpm_lit run trained on {run['dataset']} ({SIDECAR}); dataset {dataset!r} names another")
     cfg = TrainConfig(**run | dict(dataset=dataset or run.get('dataset'), T=diffusion.T, schedule=meta['schedule'] or 'diffusers',
                                    var_type=meta['var_type'], pred=meta['pred'], model=meta['unet']))
     dev = torch.device(device) if device else default_device()
