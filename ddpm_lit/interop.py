@@ -16,7 +16,7 @@ from .schedules import LINEAR_BETA_START, LINEAR_BETA_END, REFERENCE_T, cosine_b
 from .diffusion import GaussianDiffusion
 from .objectives import LearnedVariance, as_eps
 from .unet import UNet, AttnBlock, padded_size, count_params
-from .checkpoints import CheckpointError, load_weights_only
+from .checkpoints import load_weights_only
 from .train import TrainConfig, load_network
 
 # %% auto #0
