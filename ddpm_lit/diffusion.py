@@ -114,21 +114,28 @@ def loss_simple(self: GaussianDiffusion,
     return loss.mean() if reduction == 'mean' else loss
 
 # %% ../nbs/04_diffusion.ipynb #7664abea
+def _mixture(means: Tensor, scales: Tensor | float, weights: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+    "A Gaussian mixture's means `(K, D)`, variances s_k^2 `(K,)` and log-weights `(K,)`, in float64."
+    K = means.shape[0]
+    logw = torch.full((K,), -math.log(K), dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64).log()
+    return means.reshape(K, -1).double(), torch.as_tensor(scales, dtype=torch.float64).expand(K) ** 2, logw
+
+def _responsibilities(logw: Tensor, diff: Tensor, v: Tensor) -> Tensor: # `(B, K)`
+    "Posterior weights r_k of the components, from log-weights `(K,)`, offsets from each mean `(B, K, D)` and variances `(B, K)`."
+    return (logw - (diff ** 2).sum(-1) / (2 * v) - diff.shape[-1] / 2 * v.log()).softmax(1)
+
 def mixture_oracle(diffusion: GaussianDiffusion,
                    means: Tensor, # `(K, *item_shape)` component means mu_k
                    scales: Tensor | float = 0.0, # `(K,)` or one standard deviation s_k for all (0: points)
                    weights: Tensor | None = None, # `(K,)` mixture weights pi_k (default: equal)
                   ) -> Callable[[Tensor, Tensor], Tensor]: # eps*(x_t, t), called like a network
     "The exact noise predictor E[eps | x_t] of data ~ sum_k pi_k N(mu_k, s_k^2 I), @eq-mixture-oracle."
-    K = means.shape[0]
-    mu = means.reshape(K, -1).double()
-    s2 = torch.as_tensor(scales, dtype=torch.float64).expand(K) ** 2
-    logw = torch.full((K,), -math.log(K), dtype=torch.float64) if weights is None else torch.as_tensor(weights, dtype=torch.float64).log()
+    mu, s2, logw = _mixture(means, scales, weights)
     def eps(xt: Tensor, t: Tensor) -> Tensor:
         ab = extract(diffusion.alpha_bar, t, xt.reshape(len(xt), -1), torch.float64)  # (B, 1)
         v = ab * s2.to(xt.device) + 1 - ab  # (B, K)
         diff = xt.reshape(len(xt), 1, -1).double() - ab.sqrt()[..., None] * mu.to(xt.device)  # (B, K, D)
-        r = (logw.to(xt.device) - (diff ** 2).sum(-1) / (2 * v) - diff.shape[-1] / 2 * v.log()).softmax(1)
+        r = _responsibilities(logw.to(xt.device), diff, v)
         return ((r / v)[..., None] * diff).sum(1).mul((1 - ab).sqrt()).reshape(xt.shape).to(xt.dtype)
     return eps
 

@@ -239,7 +239,13 @@ def _check_image(x: Tensor, channels: int, size: int):
                          f"build one with image_size={x.shape[-2]} (square images of any size work: they are padded internally)")
 
 def _check_timesteps(t: Tensor, batch: int):
-    "Raise a clear error unless `t` is an int64 index tensor of shape `(batch,)`; its values are checked (>= 0) only on the CPU outside `torch.compile`."
+    """Raise a clear error unless `t` is an int64 index tensor of shape `(batch,)`, or a floating one of fractional steps (the
+    probability-flow likelihood asks between the trained steps); values are checked (>= 0) only on the CPU outside `torch.compile`."""
+    if isinstance(t, Tensor) and t.is_floating_point():
+        if t.shape != (batch,): raise ValueError(f"t must have shape ({batch},), one (fractional) step per batch element; got {tuple(t.shape)}")
+        if t.device.type == 'cpu' and not torch.compiler.is_compiling() and not (t >= 0).all():
+            raise ValueError(f"fractional steps must be finite and >= 0; got min {t.min().item()}")
+        return
     _check_t(t, math.inf, batch, values=t.device.type == 'cpu' and not torch.compiler.is_compiling())
 
 # %% ../nbs/07_unet.ipynb #8ff65f6c

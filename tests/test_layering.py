@@ -1,6 +1,6 @@
 """ddpm_lit's modules import one way, by meaning: the process (schedules, forward, posterior, bound) at the bottom,
 what a network predicts above it, the samplers and the ODE solvers above that, guidance as a wrapper above the
-samplers, then training, metrics (and the diffusers format, beside them) and the command line. Data, networks, checkpoint files and CPU threads are used
+samplers and the ODE's exact likelihood beside it, then training, metrics (and the diffusers format, beside them) and the command line. Data, networks, checkpoint files and CPU threads are used
 by training and above and import none of the mathematics. Every import between the package's modules, at any
 depth of the source (a function's body too), must go to a module of a lower rank."""
 import ast, sys
@@ -13,6 +13,7 @@ RANK = {  # a module may import only modules of a lower rank
     'objectives': 5,                                             # what a network predicts: its targets, variance, losses
     'samplers': 6, 'solvers': 7,                                 # the samplers; the ODE solvers and the table of every sampler
     'guidance': 8,                                               # a wrapper of any sampler's network
+    'likelihood': 8,                                             # the probability-flow ODE's exact likelihood
     'data': 1, 'unet': 1, 'checkpoints': 1, 'threads': 1,        # data, networks, files, threads: no mathematics
     'train': 9, 'metrics': 10, 'interop': 10, 'cli': 11, '__main__': 12,  # interop: diffusers folders in and out (safetensors and JSON)
 }
