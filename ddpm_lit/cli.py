@@ -14,6 +14,7 @@ from .checkpoints import CheckpointError, RunLock, RunFolderLocked
 from .threads import set_cpu_threads, CpuThreads
 from .samplers import draw_samples, SAMPLE_PRECISIONS, Counted, plan
 from .solvers import SAMPLERS, SPACINGS, KARRAS_CHURN
+from . import likelihood
 from .data import DATASETS, get_dataset, items, save_grid, save_points, to_uint8, from_uint8
 from . import metrics, __version__
 from .metrics import as_saved
@@ -24,9 +25,10 @@ from .schedules import SCHEDULES
 from .unet import PRESETS
 
 # %% auto #0
-__all__ = ['SAMPLER_FLAGS', 'DIFFUSERS_PREFIX', 'ANALYTIC_N', 'EVALS', 'USER_ERRORS', 'given_settings', 'config_from_args',
-           'default_out', 'cmd_train', 'open_checkpoint', 'draw', 'analytic_gamma', 'choose_variance', 'cmd_sample',
-           'eval_bpd', 'eval_fid', 'evaluate', 'cmd_eval', 'cmd_export', 'build_parser', 'main']
+__all__ = ['SAMPLER_FLAGS', 'DIFFUSERS_PREFIX', 'ANALYTIC_N', 'ODE_METHODS', 'EVALS', 'USER_ERRORS', 'given_settings',
+           'config_from_args', 'default_out', 'cmd_train', 'open_checkpoint', 'draw', 'analytic_gamma',
+           'choose_variance', 'cmd_sample', 'eval_bpd', 'eval_bpd_ode', 'eval_fid', 'evaluate', 'cmd_eval',
+           'cmd_export', 'build_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #665652fc
 def _ints(text: str) -> tuple[int, ...]:
@@ -362,16 +364,26 @@ def cmd_sample(a: argparse.Namespace) -> int:
     return 0
 
 # %% ../nbs/10_cli.ipynb #d0b381e6
+ODE_METHODS = ('RK45', 'RK23', 'DOP853') # solve_ivp's explicit methods (the implicit ones would need the Jacobian)
+
 def _eval_parser(sub):
-    p = sub.add_parser('eval', help='measure a trained run: test bits/dim and FID', formatter_class=_Help, description=(
-        "Measure a trained run: test bits/dim, the full T-step variational bound on the test split (with its standard error), and the "
+    p = sub.add_parser('eval', help='measure a trained run: test bits/dim (bound and ODE) and FID', formatter_class=_Help, description=(
+        "Measure a trained run: test bits/dim, the full T-step variational bound on the test split (with its standard error); the exact "
+        "bits/dim of its probability-flow ODE (bpd-ode: uniformly dequantized test images, Hutchinson's estimator with --probes per image, "
+        "or --probe exact, solved by scipy to --rtol/--atol, with standard errors over images and over probes); and the "
         "FID of --n samples taken exactly as `sample` saves them, against the train split, with the offline feature network (digits, "
         "MNIST, Fashion-MNIST) or Inception (torch-fidelity). Several --steps or --guidance values give one FID each; a class-conditional "
         "run also gets the offline classifier's accuracy on its samples. Prints a summary; --out writes everything as JSON."))
     _sampling_args(p, several=True)
-    p.add_argument('--metrics', default='bpd,fid', help='comma-separated: bpd, fid')
+    p.add_argument('--metrics', default='bpd,fid', help='comma-separated: bpd (the bound), bpd-ode (the ODE\'s exact likelihood), fid')
     p.add_argument('--n', type=int, default=1000, help='samples for FID')
-    p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim; default: the whole test split')
+    p.add_argument('--n-bpd', type=int, default=None, help='test images for bits/dim (bpd and bpd-ode); default: the whole test split')
+    ode = p.add_argument_group('bpd-ode: the probability-flow ODE\'s likelihood (--batch-size images per ODE solve)')
+    ode.add_argument('--probes', type=int, default=2, help="Hutchinson probes per image (2 or more give a standard error over probes)")
+    ode.add_argument('--probe', default='rademacher', choices=[*likelihood.PROBES, 'exact'], help="probe distribution, or 'exact': the divergence by one backward pass per dimension")
+    ode.add_argument('--rtol', type=float, default=likelihood.ODE_RTOL, help="the ODE solver's relative tolerance")
+    ode.add_argument('--atol', type=float, default=likelihood.ODE_ATOL, help="the ODE solver's absolute tolerance")
+    ode.add_argument('--ode-method', default=likelihood.ODE_METHOD, choices=ODE_METHODS, help="scipy's explicit Runge-Kutta method")
     p.add_argument('--out', default=None, help='also write the results to this .json file')
     p.add_argument('--dataset', default=None, help="for --ckpt diffusers:PATH, the data set the folder's network was trained on "
                    "(e.g. cifar10); a ddpm_lit run, or a folder that ddpm_lit exported, knows its own")
@@ -379,14 +391,19 @@ def _eval_parser(sub):
     p.set_defaults(func=cmd_eval)
 
 # %% ../nbs/10_cli.ipynb #60926752
-def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict, variance=None) -> dict:
-    "Test bits/dim of a run: the full T-step bound on the test split (or its first `--n-bpd` images), with how it was obtained."
+def _test_images(a: argparse.Namespace, model, cfg: TrainConfig, info: dict) -> torch.Tensor:
+    "The test split (or its first `--n-bpd` images) on the network's device, for bits/dim."
     if len(info['data_shape']) != 3: raise ValueError("bits/dim is defined for image data on the 256-level grid; this run's data are points")
     _check_n(a.batch_size, '--batch-size')
     if a.n_bpd is not None: _check_n(a.n_bpd, '--n-bpd')
     test = get_dataset(_data_of(cfg, info), 'test', root=cfg.data_root, image_size=cfg.image_size, channels=cfg.channels)
     x = (items(test)[:a.n_bpd] if a.n_bpd else items(test)).to(next(model.parameters()).device)
     _check_shape(x, info, cfg)
+    return x
+
+def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict, variance=None) -> dict:
+    "Test bits/dim of a run: the full T-step bound on the test split (or its first `--n-bpd` images), with how it was obtained."
+    x = _test_images(a, model, cfg, info)
     t0, calls = time.time(), -(-len(x) // a.batch_size) * diffusion.T
     with tqdm(total=calls, unit='call', desc=f"bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
         threads = _adaptive_threads()
@@ -394,6 +411,29 @@ def eval_bpd(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
         r = metrics.test_nll(diffusion, net if variance is None else with_variance(net, diffusion, variance), x, batch_size=a.batch_size, seed=a.seed)
     return {'value': r['bpd'], 'se': r['bpd_se'], 'prior': r['prior'], 'decoder': r['decoder'], 'split': 'test', 'n': r['n'], 'T': diffusion.T, 'var_type': getattr(variance, 'name', diffusion.var_type),
             'how': 'full T-step variational bound (prior + every KL term + discretized decoder), one x_t draw per term'
+                   + (', of the unconditional prediction (null label)' if info.get('classes') else ''),
+            'seconds': round(time.time() - t0, 1)}
+
+def eval_bpd_ode(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: dict, variance=None) -> dict:
+    "Test bits/dim of a run's probability-flow ODE, its exact likelihood on uniformly dequantized test images, with its standard errors and cost."
+    x = _test_images(a, model, cfg, info)
+    probe = None if a.probe == 'exact' else a.probe
+    if probe: _check_n(a.probes, '--probes')
+    for flag, v in (('--rtol', a.rtol), ('--atol', a.atol)):
+        if not 0 < v < 1: raise ValueError(f"{flag} must lie in (0, 1); got {v:g} (the default is {likelihood.ODE_RTOL:g})")
+    t0, threads = time.time(), _adaptive_threads()
+    with tqdm(unit='call', desc=f"ODE bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
+        def on_call():
+            bar.update(1)
+            if threads: threads.update()
+        r = likelihood.ode_nll(diffusion, model, x, probes=a.probes, probe=probe, batch_size=a.batch_size, seed=a.seed,
+                               method=a.ode_method, rtol=a.rtol, atol=a.atol, on_call=on_call)
+    return {'value': r['bpd'], 'se': r['se'], 'se_probes': r['se_probes'], 'split': 'test', 'n': r['n'],
+            'probe': a.probe, 'probes': r['probes'], 'method': a.ode_method, 'rtol': a.rtol, 'atol': a.atol,
+            'sigma_min': r['sigma_min'], 'sigma_max': r['sigma_max'], 'nfe_per_image': r['nfe_per_image'],
+            'backward_per_call': r['backward_per_call'],
+            'how': "exact log-likelihood of the probability-flow ODE (instantaneous change of variables, Song et al. 2021) from sigma_1 to sigma_T, "
+                   "with DDPM's N(0, I) prior, on uniformly dequantized data: an upper bound on the flow's discrete NLL"
                    + (', of the unconditional prediction (null label)' if info.get('classes') else ''),
             'seconds': round(time.time() - t0, 1)}
 
@@ -424,12 +464,12 @@ def eval_fid(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info: di
                     'sampler': {k: desc[k] for k in ('sampler', 'spacing', 'steps', 'nfe', 'eta', 'options', 'var_type', 'clip_x0', 'seed')}, 'sampling_seconds': desc['seconds']})
     return out[0] if len(out) == 1 else out
 
-EVALS = {'bpd': eval_bpd, 'fid': eval_fid} # what `ddpm_lit eval --metrics` can measure
+EVALS = {'bpd': eval_bpd, 'bpd-ode': eval_bpd_ode, 'fid': eval_fid} # what `ddpm_lit eval --metrics` can measure
 
 def evaluate(a: argparse.Namespace) -> dict:
     "The metrics that `ddpm_lit eval` reports, with how each was obtained."
     wanted = [m.strip() for m in a.metrics.split(',') if m.strip()]
-    if not wanted or set(wanted) - set(EVALS): raise ValueError(f"--metrics takes {' and/or '.join(EVALS)}; got {a.metrics!r}")
+    if not wanted or set(wanted) - set(EVALS): raise ValueError(f"--metrics takes {', '.join(list(EVALS)[:-1])} and/or {list(EVALS)[-1]}; got {a.metrics!r}")
     model, diffusion, cfg, info = open_checkpoint(a)
     model, diffusion, variance = choose_variance(a, model, diffusion, cfg, info)
     res = {'checkpoint': info['path'], 'step': info['step'], 'dataset': cfg.dataset, 'weights': _weights(a, info)}
@@ -444,6 +484,11 @@ def cmd_eval(a: argparse.Namespace) -> int:
     if 'bpd' in res:
         b = res['bpd']
         rows.append(('bits/dim (test)', f"{b['value']:.4f} +- {b['se']:.4f}  (n={b['n']}, T={b['T']}, {b['var_type']} variance; prior {b['prior']:.2e}, decoder {b['decoder']:.4f})"))
+    if 'bpd-ode' in res:
+        b = res['bpd-ode']
+        how = f"{b['probes']} {b['probe']} probes" if b['probes'] else 'exact divergence'
+        rows.append(('bits/dim (ODE)', f"{b['value']:.4f} +- {b['se']:.4f} over images, +- {b['se_probes']:.4f} over probes  (n={b['n']}, {how}; "
+                                        f"{b['method']} rtol {b['rtol']:g} atol {b['atol']:g}: {b['nfe_per_image']:.0f} network calls per image, {b['seconds']:.0f} s)"))
     if 'fid' in res:
         for f in res['fid'] if isinstance(res['fid'], list) else [res['fid']]:
             s = f['sampler']
