@@ -15,11 +15,26 @@ from .objectives import AsEps, split_output
 from .solvers import sigma_of
 
 # %% auto #0
-__all__ = ['Field', 'PROBES', 'ODE_METHOD', 'ODE_RTOL', 'ODE_ATOL', 'BIN_WIDTH', 'step_of_sigma', 'network_field',
-           'mixture_field', 'draw_probes', 'field_divergence', 'gaussian_prior', 'ode_log_likelihood', 'dequantize',
-           'bits_per_dim', 'ode_bpd', 'ode_nll']
+__all__ = ['BIN_WIDTH', 'Field', 'PROBES', 'ODE_METHOD', 'ODE_RTOL', 'ODE_ATOL', 'dequantize', 'bits_per_dim', 'step_of_sigma',
+           'network_field', 'mixture_field', 'draw_probes', 'field_divergence', 'gaussian_prior', 'ode_log_likelihood',
+           'ode_bpd', 'ode_nll']
 
-# %% ../nbs/16_likelihood.ipynb #16051803
+# %% ../nbs/16_likelihood.ipynb #398cfbc5
+BIN_WIDTH = 2 / 255 # the data grid k / 127.5 - 1, k = 0..255: one bin per level, centred on it
+
+def dequantize(x0: Tensor, # data on the 256-level grid in [-1, 1]
+               generator: torch.Generator | None = None,
+              ) -> Tensor: # x0 + u, u uniform on the bin of width 2/255 centred on x0
+    "Uniform dequantization, @eq-dequantization: a point drawn uniformly from each pixel's bin."
+    return x0 + (torch.rand(x0.shape, generator=generator, dtype=x0.dtype) - 0.5).to(x0.device) * BIN_WIDTH
+
+def bits_per_dim(logp: Tensor, # log-density of dequantized data in [-1, 1] coordinates, nats `(...)`
+                 D: int, # dimensions of one item
+                ) -> Tensor: # bits per dimension of the discrete data, @eq-bpd-bookkeeping
+    "-log2 p / D plus log2(255/2): the density in [-1, 1] coordinates taken to the 256 unit-width bins of the 8-bit data."
+    return -logp / (D * math.log(2)) + math.log2(255 / 2)
+
+# %% ../nbs/16_likelihood.ipynb #e4339981
 def step_of_sigma(diffusion: GaussianDiffusion, # the process (its levels sigma_t)
                   sigma: Tensor, # noise levels in [sigma_1, sigma_T], any shape
                  ) -> Tensor: # float64, shaped like `sigma`: the fractional step tau(sigma) of @eq-fractional-step
@@ -63,7 +78,7 @@ def mixture_field(means: Tensor, # `(K, *item_shape)` component means mu_k
         return (sg[..., None] * (r / v)[..., None] * diff).sum(1).reshape(xbar.shape).to(xbar.dtype)
     return field
 
-# %% ../nbs/16_likelihood.ipynb #917d1e39
+# %% ../nbs/16_likelihood.ipynb #b10f5041
 PROBES = ('rademacher', 'gaussian') # Hutchinson's probe distributions; None for the exact divergence
 
 def draw_probes(shape: tuple, # `(B, P, *item_shape)`: P probes for each of B items
@@ -94,7 +109,7 @@ def field_divergence(field: Field,
                                for k, z in enumerate(probes.to(eps).unbind(1))], 1)
     return eps.detach(), div.detach()
 
-# %% ../nbs/16_likelihood.ipynb #1c803ac3
+# %% ../nbs/16_likelihood.ipynb #dacc6971
 ODE_METHOD, ODE_RTOL, ODE_ATOL = 'RK45', 1e-5, 1e-5 # solve_ivp's method and tolerances; Song et al. (2021, App. D.2) use RK45 at 1e-5
 
 def gaussian_prior(xbar: Tensor, # `(B, ...)`
@@ -132,21 +147,7 @@ def ode_log_likelihood(field: Field,
     log_prior = prior(x_T, sigma_max).double().cpu()
     return {'logp': log_prior[:, None] + delta, 'prior': log_prior, 'delta': delta, 'x_T': x_T, 'nfev': sol.nfev}
 
-# %% ../nbs/16_likelihood.ipynb #0088ab23
-BIN_WIDTH = 2 / 255 # the data grid k / 127.5 - 1, k = 0..255: one bin per level, centred on it
-
-def dequantize(x0: Tensor, # data on the 256-level grid in [-1, 1]
-               generator: torch.Generator | None = None,
-              ) -> Tensor: # x0 + u, u uniform on the bin of width 2/255 centred on x0
-    "Uniform dequantization, @eq-dequantization: a point drawn uniformly from each pixel's bin."
-    return x0 + (torch.rand(x0.shape, generator=generator, dtype=x0.dtype) - 0.5).to(x0.device) * BIN_WIDTH
-
-def bits_per_dim(logp: Tensor, # log-density of dequantized data in [-1, 1] coordinates, nats `(...)`
-                 D: int, # dimensions of one item
-                ) -> Tensor: # bits per dimension of the discrete data, @eq-bpd-bookkeeping
-    "-log2 p / D plus log2(255/2): the density in [-1, 1] coordinates taken to the 256 unit-width bins of the 8-bit data."
-    return -logp / (D * math.log(2)) + math.log2(255 / 2)
-
+# %% ../nbs/16_likelihood.ipynb #aef6c87f
 def ode_bpd(field: Field,
             x0: Tensor, # data on the 256-level grid in [-1, 1] `(N, ...)`
             sigma_min: float, sigma_max: float,
