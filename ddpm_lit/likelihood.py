@@ -153,7 +153,7 @@ def ode_bpd(field: Field,
             sigma_min: float, sigma_max: float,
             probes: int = 2, # Hutchinson probes per image (one ODE solve carries them all)
             probe: str | None = 'rademacher', # 'rademacher', 'gaussian', or None for the exact divergence
-            batch_size: int = 256, # images per ODE solve
+            batch_size: int = 500, # images per ODE solve (as `ddpm_lit eval --batch-size`), solved together with one adaptive step size
             seed: int = 0, # seeds the dequantization and the probes
             prior: Callable[[Tensor, float], Tensor] = gaussian_prior,
             method: str = ODE_METHOD, rtol: float = ODE_RTOL, atol: float = ODE_ATOL,
