@@ -9,7 +9,6 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn, Tensor
-from scipy.integrate import solve_ivp
 from .diffusion import GaussianDiffusion, _mixture, _responsibilities
 from .objectives import AsEps, split_output
 from .solvers import sigma_of
@@ -129,6 +128,7 @@ def ode_log_likelihood(field: Field,
                        on_call: Callable[[], None] | None = None, # called after each evaluation of the field
                       ) -> dict: # 'logp' `(B, P)`, 'prior' `(B,)`, 'delta' `(B, P)`, 'x_T' `(B, ...)`, 'nfev'
     "log p(x) of the flow @eq-pf-ode by the instantaneous change of variables, @eq-log-likelihood, integrated in log sigma, @eq-ode-log-sigma."
+    from scipy.integrate import solve_ivp  # here, not above: the command line imports this module, and scipy.integrate takes 0.3 s to import
     if not 0 < sigma_min < sigma_max: raise ValueError(f"need 0 < sigma_min < sigma_max; got {sigma_min}, {sigma_max}")
     B, shape = len(x), x.shape
     P = 1 if probes is None else probes.shape[1]
