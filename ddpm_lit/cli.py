@@ -419,8 +419,8 @@ def eval_bpd_ode(a: argparse.Namespace, model, diffusion, cfg: TrainConfig, info
     x = _test_images(a, model, cfg, info)
     probe = None if a.probe == 'exact' else a.probe
     if probe: _check_n(a.probes, '--probes')
-    for flag, v in (('--rtol', a.rtol), ('--atol', a.atol)):
-        if not 0 < v < 1: raise ValueError(f"{flag} must lie in (0, 1); got {v:g} (the default is {likelihood.ODE_RTOL:g})")
+    for flag, v, default in (('--rtol', a.rtol, likelihood.ODE_RTOL), ('--atol', a.atol, likelihood.ODE_ATOL)):
+        if not 0 < v < 1: raise ValueError(f"{flag} must lie in (0, 1); got {v:g} (the default is {default:g})")
     t0, threads = time.time(), _adaptive_threads()
     with tqdm(unit='call', desc=f"ODE bits/dim of {len(x)}", disable=a.no_progress, dynamic_ncols=True) as bar:
         def on_call():
