@@ -52,6 +52,7 @@ MUTATIONS = [Mutation(*m) for m in [
  ('16_likelihood', "+ math.log2(255 / 2)", "+ math.log2(256 / 2)", 'the Jacobian of the [-1, 1] scaling for bins of width 2/256 instead of the grid spacing 2/255'),
  ('16_likelihood', "sigma * div.reshape(-1)", "div.reshape(-1)", 'sigma and log sigma mixed up: the divergence integrated in log sigma without d sigma = sigma ds'),
  ('16_likelihood', "net(x, step_of_sigma(diffusion, sigma).to(x.device))", "net(x, sigma.to(x.device))", 'sigma and t mixed up: the network asked at the noise level sigma instead of its step tau(sigma)'),
+ ('16_likelihood', "    v = 1 + sigma ** 2\n", "    v = sigma ** 2\n", "DDPM's prior in x_bar with variance sigma_T^2 instead of 1 + sigma_T^2 (the x_T ~ N(0, I) it stands for forgotten)"),
  ('16_likelihood', "        x = a * xbar\n", "        x = xbar\n", 'the network asked at x_bar instead of x_t = x_bar / sqrt(1 + sigma^2)'),
  ('16_likelihood', "torch.randint(0, 2, shape, generator=generator).to(dtype) * 2 - 1", "torch.randint(0, 2, shape, generator=generator).to(dtype)", 'Rademacher probes in {0, 1} instead of {-1, +1} (E[z z^T] is not I)'),
  ('12_solvers', 'return _x_of(xbar + (sigma_next - sigma) * d, sigma_next, xt.dtype)', 'return _x_of(xbar + (sigma_next - sigma) * d, sigma, xt.dtype)', 'Euler step maps x_bar back to x with the current sigma'),
